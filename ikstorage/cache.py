@@ -1,0 +1,231 @@
+"""Two cache levels: an in-process TLRU (L1) in front of a Django cache (L2).
+
+L1 answers repeated lookups in one process without a network round trip; it
+is a :class:`cachetools.TLRUCache` so each entry expires on its own clock
+(never later than its L2 entry, never later than the L1 timeout). L2 is any
+Django cache alias and is what new processes share.
+
+L2 is an optimisation, never a dependency: every L2 call goes through
+:meth:`_Health.run`, which turns any cache error into a miss (reads) or a
+no-op (writes), logs a rate-limited warning, leaves the cache alone for
+``IKSTORAGE_CACHE_RETRY_AFTER`` seconds and then tries again by itself. Keys
+whose write-through or invalidation could not reach L2 during an outage are
+remembered and deleted from L2 first thing after it recovers, so a record
+that changed during the outage is not served stale afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from cachetools import TLRUCache
+from django.core.cache import caches
+
+from ikstorage import metrics
+from ikstorage.conf import conf
+
+logger = logging.getLogger("ikstorage.cache")
+
+T = TypeVar("T")
+
+#: Keys remembered for deletion after an outage; beyond this we can only warn.
+MAX_PENDING = 10_000
+
+
+class _Health:
+    """Failure state of one L2 alias, shared by every storage using it."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+        self.lock = threading.Lock()
+        self.down_until = 0.0
+        self.last_warning = 0.0
+        self.suppressed = 0
+        self.pending: set[str] = set()
+        self.overflowed = False
+
+    def run(self, operation: str, call: Callable[[], T], default: T) -> T:
+        """Run one L2 call; on any cache error return ``default`` and back off."""
+        if self.down_until and time.monotonic() < self.down_until:
+            return default
+        try:
+            if self.pending and not self._flush():
+                return default
+            metrics.round_trip(operation)
+            result = call()
+        except Exception as exc:
+            self.failed(operation, exc)
+            return default
+        self.down_until = 0.0
+        return result
+
+    def _flush(self) -> bool:
+        with self.lock:
+            keys, self.pending = list(self.pending), set()
+            overflowed, self.overflowed = self.overflowed, False
+        try:
+            metrics.round_trip("delete_many")
+            caches[self.alias].delete_many(keys)
+        except Exception as exc:
+            self.remember(keys)
+            self.failed("delete_many", exc)
+            return False
+        logger.warning(
+            "Cache %r is back; dropped %d record(s) that changed while it was unavailable.%s",
+            self.alias,
+            len(keys),
+            " Some changes were not tracked; records may be stale until they expire."
+            if overflowed
+            else "",
+        )
+        return True
+
+    def remember(self, keys: Iterable[str]) -> None:
+        """Keys whose newest state could not be written: drop them from L2 on recovery."""
+        with self.lock:
+            for key in keys:
+                if len(self.pending) >= MAX_PENDING:
+                    self.overflowed = True
+                    break
+                self.pending.add(key)
+
+    def failed(self, operation: str, exc: Exception) -> None:
+        now = time.monotonic()
+        self.down_until = now + conf.CACHE_RETRY_AFTER
+        with self.lock:
+            if now - self.last_warning < conf.WARNING_INTERVAL and self.last_warning:
+                self.suppressed += 1
+                return
+            suppressed, self.suppressed, self.last_warning = self.suppressed, 0, now
+        logger.warning(
+            "Cache %r unavailable (%s: %s: %s); answering from the storage and retrying in %gs.%s",
+            self.alias,
+            operation,
+            type(exc).__name__,
+            exc,
+            conf.CACHE_RETRY_AFTER,
+            f" ({suppressed} similar warning(s) suppressed)" if suppressed else "",
+        )
+
+
+_lock = threading.Lock()
+_health: dict[str, _Health] = {}
+_local: dict[str, TLRUCache[str, tuple[Any, float]]] = {}
+
+
+def _expiry(_key: str, value: tuple[Any, float], _now: float) -> float:
+    return value[1]
+
+
+def _shared(alias: str, maxsize: int) -> tuple[_Health, TLRUCache[str, tuple[Any, float]]]:
+    with _lock:
+        if alias not in _health:
+            _health[alias] = _Health(alias)
+            _local[alias] = TLRUCache(maxsize=maxsize, ttu=_expiry, timer=time.monotonic)
+        return _health[alias], _local[alias]
+
+
+def clear_local() -> None:
+    """Forget every in-process entry and outage state (tests, settings changes)."""
+    with _lock:
+        for local in _local.values():
+            local.clear()
+        _health.clear()
+        _local.clear()
+
+
+class MetadataCache:
+    """The two levels for one storage: L1 shared per alias in the process, then L2."""
+
+    def __init__(self, alias: str, *, local_timeout: float, local_maxsize: int) -> None:
+        self.alias = alias
+        self.local_timeout = local_timeout
+        self._health, self._local = _shared(alias, local_maxsize)
+
+    # -- L1 -------------------------------------------------------------------
+
+    def _local_get(self, key: str) -> tuple[bool, Any]:
+        with _lock:
+            entry = self._local.get(key)
+        return (False, None) if entry is None else (True, entry[0])
+
+    def _local_set(self, key: str, value: Any, timeout: float | None) -> None:
+        ttl = self.local_timeout if timeout is None else min(timeout, self.local_timeout)
+        with _lock:
+            if ttl > 0:
+                self._local[key] = (value, time.monotonic() + ttl)
+            else:  # "do not keep": an older entry must not outlive this write
+                self._local.pop(key, None)
+
+    def _local_drop(self, keys: Iterable[str]) -> None:
+        with _lock:
+            for key in keys:
+                self._local.pop(key, None)
+
+    # -- both levels ----------------------------------------------------------
+
+    def get(self, key: str, *, siblings: Iterable[str] = ()) -> Any:
+        """One value; on an L1 miss, fetch ``siblings`` from L2 in the same round trip."""
+        return self.get_many([key], siblings=siblings).get(key)
+
+    def get_many(self, keys: Iterable[str], *, siblings: Iterable[str] = ()) -> dict[str, Any]:
+        """Values found in L1, then in L2 with a single ``get_many`` for the rest."""
+        found: dict[str, Any] = {}
+        wanted: list[str] = []
+        for key in keys:
+            hit, value = self._local_get(key)
+            if hit:
+                found[key] = value
+            else:
+                wanted.append(key)
+        metrics.cache("l1", len(found), len(wanted))
+        if not wanted:
+            return found
+        fetch = wanted + [k for k in siblings if k not in found and k not in wanted]
+        remote: dict[str, Any] = self._health.run(
+            "get_many", lambda: caches[self.alias].get_many(fetch), {}
+        )
+        metrics.cache("l2", sum(k in remote for k in wanted), sum(k not in remote for k in wanted))
+        for key, value in remote.items():
+            # L2 does not tell us its remaining TTL; the L1 timeout bounds staleness.
+            self._local_set(key, value, None)
+            if key in wanted:
+                found[key] = value
+        return found
+
+    def add(self, key: str, value: Any, timeout: float | None) -> None:
+        """Fill after a read: never overwrites a newer value another writer put in L2."""
+        added = self._health.run(
+            "add", lambda: caches[self.alias].add(key, value, timeout), None
+        )
+        if added is not False:
+            # Stored, or L2 unavailable: what we just read from the backend is the
+            # best answer this process has. If L2 holds a newer value, we leave L1
+            # empty so the next lookup reads it.
+            self._local_set(key, value, timeout)
+
+    def set(self, key: str, value: Any, timeout: float | None) -> None:
+        """Write-through after our own write succeeded on the backend."""
+        self.set_many({key: value}, timeout)
+
+    def set_many(self, values: Mapping[str, Any], timeout: float | None) -> None:
+        for key, value in values.items():
+            self._local_set(key, value, timeout)
+        failed = self._health.run(
+            "set_many", lambda: caches[self.alias].set_many(dict(values), timeout), None
+        )
+        if failed is None or failed:
+            self._health.remember(values if failed is None else failed)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        self._local_drop(keys)
+        done = self._health.run(
+            "delete_many", lambda: caches[self.alias].delete_many(keys) or True, False
+        )
+        if not done:
+            self._health.remember(keys)

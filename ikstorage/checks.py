@@ -1,0 +1,121 @@
+"""System checks: configuration mistakes found at ``manage.py check``, not on a live page.
+
+IDs are stable and listed in ``docs/checks.md``:
+
+* ``ikstorage.E001`` — the ``cache`` option names an alias missing from ``CACHES``.
+* ``ikstorage.E002`` — the wrapped storage cannot be built.
+* ``ikstorage.W001`` — the cache is local memory while ``DEBUG`` is off: each
+  process has its own, so new processes start cold and writes in one process
+  are not seen by the others until their entries expire.
+* ``ikstorage.W002`` — the cache is the dummy cache: nothing is cached.
+* ``ikstorage.W003`` — signed URLs expire sooner than ``url_expiry_margin``:
+  they are never memoized.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+DUMMY = "django.core.cache.backends.dummy.DummyCache"
+
+
+def register() -> None:
+    checks.register(check_storages, checks.Tags.caches)
+
+
+def _configured() -> Iterator[tuple[str, Any]]:
+    """Every CachedStorage the project uses: STORAGES entries and model field storages."""
+    from django.core.files.storage import storages
+
+    from ikstorage.storage import CachedStorage
+
+    for alias, spec in settings.STORAGES.items():
+        if spec.get("BACKEND") in ("ikstorage.CachedStorage", "ikstorage.storage.CachedStorage"):
+            try:
+                yield f"STORAGES[{alias!r}]", storages[alias]
+            except ImproperlyConfigured as exc:
+                yield f"STORAGES[{alias!r}]", exc
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            storage = getattr(field, "storage", None)
+            if isinstance(storage, CachedStorage):
+                yield f"{model._meta.label}.{field.name}", storage
+
+
+def check_storages(app_configs: list[AppConfig] | None = None, **kwargs: Any) -> list[Any]:
+    errors: list[Any] = []
+    seen: set[int] = set()
+    for where, storage in _configured():
+        if isinstance(storage, ImproperlyConfigured):
+            errors.append(checks.Error(str(storage), obj=where, id="ikstorage.E002"))
+            continue
+        if id(storage) in seen:
+            continue
+        seen.add(id(storage))
+        errors += _check_one(where, storage)
+    return errors
+
+
+def _check_one(where: str, storage: Any) -> list[Any]:
+    errors: list[Any] = []
+    alias = storage.cache_alias
+    if alias not in settings.CACHES:
+        errors.append(
+            checks.Error(
+                f"The cache alias {alias!r} is not in settings.CACHES.",
+                hint=f"Add it to CACHES or set OPTIONS['cache'] to one of {sorted(settings.CACHES)}.",
+                obj=where,
+                id="ikstorage.E001",
+            )
+        )
+    else:
+        backend = settings.CACHES[alias].get("BACKEND")
+        if backend == LOCMEM and not settings.DEBUG:
+            errors.append(
+                checks.Warning(
+                    f"The cache {alias!r} is process-local memory.",
+                    hint="Each process fills its own copy from S3. Use Redis, Memcached, the "
+                    "database or file cache so processes share what they learned.",
+                    obj=where,
+                    id="ikstorage.W001",
+                )
+            )
+        elif backend == DUMMY:
+            errors.append(
+                checks.Warning(
+                    f"The cache {alias!r} is the dummy cache: nothing is shared between processes.",
+                    hint="Point OPTIONS['cache'] at a real cache.",
+                    obj=where,
+                    id="ikstorage.W002",
+                )
+            )
+    try:
+        lifetime = storage.adapter.url_lifetime()
+    except Exception as exc:
+        errors.append(
+            checks.Error(
+                f"The wrapped storage could not be built: {type(exc).__name__}: {exc}",
+                hint="Check OPTIONS['storage'] and the wrapped storage's own settings.",
+                obj=where,
+                id="ikstorage.E002",
+            )
+        )
+        return errors
+    if lifetime is not None and lifetime <= storage.url_expiry_margin:
+        errors.append(
+            checks.Warning(
+                f"Signed URLs live {lifetime}s, not longer than url_expiry_margin "
+                f"({storage.url_expiry_margin:g}s), so they are never memoized.",
+                hint="Raise the storage's querystring_expire or lower url_expiry_margin.",
+                obj=where,
+                id="ikstorage.W003",
+            )
+        )
+    return errors

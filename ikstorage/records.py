@@ -1,0 +1,168 @@
+"""What ikstorage remembers about a file, and the cache keys it lives under.
+
+A record holds plain values only (bools, ints, floats, strings, ``None``) so
+that every Django cache serializer — pickle, JSON, msgpack — can store it, and
+carries a format version so a record written by another release is ignored
+rather than misread. Each record also carries a *generation*: a random token
+minted whenever the record is written from new knowledge (a save, a delete, a
+backend probe). Facts learned later about the same file version (its modified
+time, when the probe could not tell it) are stored beside the record tagged
+with its generation, so they are only believed while that exact version of the
+record is current.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, replace
+from typing import Any
+
+#: Bumped whenever the stored shape changes; part of every key and every value.
+FORMAT = 1
+
+
+def new_generation() -> str:
+    """A token that tells one written version of a record from any other."""
+    return secrets.token_hex(6)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Metadata of one name on one storage."""
+
+    exists: bool
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    #: True once dimensions were determined; ``width is None`` then means "not an image".
+    dimensions_known: bool = False
+    #: POSIX timestamp of the last modification, when the backend told us.
+    modified: float | None = None
+    etag: str | None = None
+    generation: str = ""
+
+    @classmethod
+    def missing(cls) -> Record:
+        """A record saying the name does not exist (a probe miss or a tombstone)."""
+        return cls(exists=False, generation=new_generation())
+
+    @property
+    def dimensions(self) -> tuple[int | None, int | None]:
+        return (self.width, self.height)
+
+    def with_generation(self) -> Record:
+        return replace(self, generation=new_generation())
+
+    def to_plain(self) -> dict[str, Any]:
+        """The cacheable form: a flat dict with short keys."""
+        return {
+            "v": FORMAT,
+            "e": self.exists,
+            "s": self.size,
+            "w": self.width,
+            "h": self.height,
+            "d": self.dimensions_known,
+            "m": self.modified,
+            "t": self.etag,
+            "g": self.generation,
+        }
+
+    @classmethod
+    def from_plain(cls, data: object) -> Record | None:
+        """Read a cached value back; anything of another format or shape is a miss."""
+        if not isinstance(data, dict) or data.get("v") != FORMAT:
+            return None
+        try:
+            return cls(
+                exists=bool(data["e"]),
+                size=_opt_int(data["s"]),
+                width=_opt_int(data["w"]),
+                height=_opt_int(data["h"]),
+                dimensions_known=bool(data["d"]),
+                modified=None if data["m"] is None else float(data["m"]),
+                etag=None if data["t"] is None else str(data["t"]),
+                generation=str(data["g"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class UrlEntry:
+    """A memoized URL; ``expires`` is a POSIX time for signed URLs, ``None`` for public ones."""
+
+    url: str
+    expires: float | None
+
+    def to_plain(self) -> dict[str, Any]:
+        return {"v": FORMAT, "u": self.url, "x": self.expires}
+
+    @classmethod
+    def from_plain(cls, data: object) -> UrlEntry | None:
+        if not isinstance(data, dict) or data.get("v") != FORMAT:
+            return None
+        url, expires = data.get("u"), data.get("x")
+        if not isinstance(url, str) or not (expires is None or isinstance(expires, int | float)):
+            return None
+        return cls(url=url, expires=None if expires is None else float(expires))
+
+
+@dataclass(frozen=True, slots=True)
+class ModifiedEntry:
+    """A modified time learned after the record was written, valid for one generation."""
+
+    generation: str
+    modified: float
+
+    def to_plain(self) -> dict[str, Any]:
+        return {"v": FORMAT, "g": self.generation, "m": self.modified}
+
+    @classmethod
+    def from_plain(cls, data: object) -> ModifiedEntry | None:
+        if not isinstance(data, dict) or data.get("v") != FORMAT:
+            return None
+        generation, modified = data.get("g"), data.get("m")
+        if not isinstance(generation, str) or not isinstance(modified, int | float):
+            return None
+        return cls(generation=generation, modified=float(modified))
+
+
+def _opt_int(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(value)
+    return value
+
+
+class Keys:
+    """Cache keys for one storage identity.
+
+    Keys are ``ik:<format>:<namespace>:<kind>:<digest>`` — hex only, about 70
+    bytes, so they are valid on memcached (≤ 250 bytes, no spaces or control
+    characters) and every other backend, whatever the file name holds.
+    """
+
+    __slots__ = ("_prefix",)
+
+    def __init__(self, identity: str) -> None:
+        namespace = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        self._prefix = f"ik:{FORMAT}:{namespace}:"
+
+    def _key(self, kind: str, name: str) -> str:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return f"{self._prefix}{kind}:{digest}"
+
+    def record(self, name: str) -> str:
+        return self._key("r", name)
+
+    def url(self, name: str) -> str:
+        return self._key("u", name)
+
+    def modified(self, name: str) -> str:
+        return self._key("m", name)
+
+    def all(self, name: str) -> list[str]:
+        """Every key that may hold something about ``name`` (for invalidation)."""
+        return [self.record(name), self.url(name), self.modified(name)]
