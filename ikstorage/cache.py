@@ -199,9 +199,7 @@ class MetadataCache:
 
     def add(self, key: str, value: Any, timeout: float | None) -> None:
         """Fill after a read: never overwrites a newer value another writer put in L2."""
-        added = self._health.run(
-            "add", lambda: caches[self.alias].add(key, value, timeout), None
-        )
+        added = self._health.run("add", lambda: caches[self.alias].add(key, value, timeout), None)
         if added is not False:
             # Stored, or L2 unavailable: what we just read from the backend is the
             # best answer this process has. If L2 holds a newer value, we leave L1

@@ -14,6 +14,9 @@ from django.core.files.storage import FileSystemStorage
 
 from ikstorage import cache as ik_cache
 from ikstorage import metrics
+from tests.servers import memcached_server, moto_server, redis_server
+
+__all__ = ["memcached_server", "moto_server", "redis_server"]
 
 
 @pytest.fixture(autouse=True)

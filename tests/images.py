@@ -19,12 +19,17 @@ def image_bytes(
     return buf.getvalue()
 
 
-def jpeg_with_exif(size: tuple[int, int], exif_bytes: int, quality: int = 20) -> bytes:
-    """A JPEG whose EXIF block (APP1) holds about ``exif_bytes`` bytes before the frame header."""
+def jpeg_with_exif(
+    size: tuple[int, int], exif_bytes: int, icc_bytes: int = 0, quality: int = 20
+) -> bytes:
+    """A JPEG whose EXIF (APP1) and ICC (APP2) blocks come before the frame header."""
     exif = Image.Exif()
     exif[0x010E] = "x" * exif_bytes  # ImageDescription
     buf = io.BytesIO()
-    Image.new("RGB", size, (90, 120, 200)).save(buf, "JPEG", quality=quality, exif=exif.tobytes())
+    extra = {"icc_profile": b"\0" * icc_bytes} if icc_bytes else {}
+    Image.new("RGB", size, (90, 120, 200)).save(
+        buf, "JPEG", quality=quality, exif=exif.tobytes(), **extra
+    )
     return buf.getvalue()
 
 

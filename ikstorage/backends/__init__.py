@@ -15,7 +15,7 @@ def adapter_for(storage: Storage, *, probe_bytes: int, probe_limit: int) -> Adap
     try:
         from storages.backends.s3 import S3Storage
     except ImportError:  # pragma: no cover - boto3 is a core dependency
-        S3Storage = None  # noqa: N806
+        S3Storage = None
     if S3Storage is not None and isinstance(storage, S3Storage):
         from ikstorage.backends.s3 import S3Adapter
 

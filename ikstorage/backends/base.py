@@ -8,8 +8,7 @@ files it serves (so two storages never share cache records).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.core.files import File
