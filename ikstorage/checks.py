@@ -21,6 +21,7 @@ from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import LazyObject
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 DUMMY = "django.core.cache.backends.dummy.DummyCache"
@@ -45,7 +46,8 @@ def _configured() -> Iterator[tuple[str, Any]]:
     for model in apps.get_models():
         for field in model._meta.get_fields():
             storage = getattr(field, "storage", None)
-            if isinstance(storage, CachedStorage):
+            # default_storage (a LazyObject) is STORAGES["default"], checked above.
+            if not isinstance(storage, LazyObject) and isinstance(storage, CachedStorage):
                 yield f"{model._meta.label}.{field.name}", storage
 
 

@@ -127,7 +127,8 @@ class CachedStorage(Storage):
         return (_rebuild, (args, kwargs))
 
     def __repr__(self) -> str:
-        return f"<CachedStorage of {self._storage_spec!r} in cache {self.cache_alias!r}>"
+        spec, alias = getattr(self, "_storage_spec", None), getattr(self, "cache_alias", None)
+        return f"<CachedStorage of {spec!r} in cache {alias!r}>"
 
     # -- the wrapped storage and its helpers, built on first use ---------------
 

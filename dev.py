@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""The project's commands, runnable with nothing but Python installed.
+
+    python3 dev.py example   # the example gallery on an embedded S3: what ikstorage saves
+    python3 dev.py test      # the test suite (every tier), in .venv
+    python3 dev.py matrix    # the suite across the supported Python × Django pairs (tox)
+    python3 dev.py lint      # ruff and mypy
+
+Each command creates ``.venv`` on first use and installs the project with the
+extras it needs, so a fresh clone needs no manual set-up. Arguments after the
+command are passed on (to pytest, tox or the demo).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+STAMP = VENV / ".installed"
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> int:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
+
+
+def ensure_venv(extras: str) -> None:
+    """Create .venv and install the project with ``extras`` unless already done."""
+    if not PYTHON.exists():
+        print(f"Creating {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = f"{extras}|{(ROOT / 'pyproject.toml').stat().st_mtime_ns}"
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    quiet = ["--quiet", "--disable-pip-version-check"]
+    if run(PYTHON, "-m", "pip", "install", *quiet, "--upgrade", "pip") != 0:
+        sys.exit("Could not upgrade pip in .venv.")
+    if run(PYTHON, "-m", "pip", "install", *quiet, "-e", f".[{extras}]") != 0:
+        sys.exit("Could not install ikstorage and its dependencies into .venv.")
+    STAMP.write_text(wanted)
+
+
+def cmd_example(args: list[str]) -> int:
+    ensure_venv("test")
+    return run(PYTHON, "example/manage.py", "gallery_demo", *args)
+
+
+def cmd_test(args: list[str]) -> int:
+    ensure_venv("test")
+    code = run(PYTHON, "-m", "pytest", *args)
+    if code == 5:
+        print("pytest collected no tests: that is a failure here.", file=sys.stderr)
+        return 1
+    return code
+
+
+def cmd_matrix(args: list[str]) -> int:
+    ensure_venv("test,lint,matrix")
+    return run(PYTHON, "-m", "tox", *args)
+
+
+def cmd_lint(args: list[str]) -> int:
+    ensure_venv("test,lint")
+    code = run(PYTHON, "-m", "ruff", "check", ".")
+    code |= run(PYTHON, "-m", "ruff", "format", "--check", ".")
+    code |= run(PYTHON, "-m", "mypy")
+    return code
+
+
+COMMANDS = {"example": cmd_example, "test": cmd_test, "matrix": cmd_matrix, "lint": cmd_lint}
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__.strip())
+        return 2
+    return COMMANDS[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""System checks (IDs, registration) and the ImageFile dimension hook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core import checks
+from django.core.files.base import ContentFile
+from django.core.files.images import ImageFile
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from ikstorage import hooks
+from tests.images import image_bytes
+from tests.testapp.models import Photo
+
+LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+DUMMY = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+REDIS = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}
+
+
+def storages(tmp_path: Path, **options: Any) -> dict[str, Any]:
+    inner = {"BACKEND": "tests.conftest.CountingStorage", "OPTIONS": {"location": str(tmp_path)}}
+    return {
+        "default": {"BACKEND": "ikstorage.CachedStorage", "OPTIONS": {"storage": inner, **options}},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def ids(**settings: Any) -> list[str]:
+    with override_settings(**settings):
+        return sorted(m.id for m in checks.run_checks(tags=[checks.Tags.caches]) if m.id)
+
+
+def test_check_command_reports_a_missing_cache_alias(tmp_path: Path) -> None:
+    with (
+        override_settings(STORAGES=storages(tmp_path, cache="nowhere")),
+        pytest.raises(SystemCheckError, match=r"ikstorage\.E001"),
+    ):
+        call_command("check")
+
+
+def test_check_ids(tmp_path: Path) -> None:
+    assert ids(STORAGES=storages(tmp_path), CACHES={"default": REDIS}) == []
+    assert ids(STORAGES=storages(tmp_path), CACHES={"default": LOCMEM}) == ["ikstorage.W001"]
+    assert ids(STORAGES=storages(tmp_path), CACHES={"default": LOCMEM}, DEBUG=True) == []
+    assert ids(STORAGES=storages(tmp_path), CACHES={"default": DUMMY}) == ["ikstorage.W002"]
+    bad = storages(tmp_path)
+    bad["default"]["OPTIONS"]["storage"] = "nowhere"
+    assert ids(STORAGES=bad, CACHES={"default": REDIS}) == ["ikstorage.E002"]
+    unknown = storages(tmp_path, colour="blue")
+    assert ids(STORAGES=unknown, CACHES={"default": REDIS}) == ["ikstorage.E002"]
+
+
+def test_presigned_expiry_shorter_than_the_margin_warns(s3: Any) -> None:
+    s3_spec = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {"bucket_name": "media", "querystring_expire": 120},
+    }
+    cached = {"BACKEND": "ikstorage.CachedStorage", "OPTIONS": {"storage": s3_spec}}
+    assert ids(STORAGES={"default": cached}, CACHES={"default": REDIS}) == ["ikstorage.W003"]
+    cached["OPTIONS"]["url_expiry_margin"] = 60
+    assert ids(STORAGES={"default": cached}, CACHES={"default": REDIS}) == []
+
+
+@pytest.mark.django_db
+def test_width_and_height_come_from_the_cache(tmp_path: Path) -> None:
+    with override_settings(STORAGES=storages(tmp_path)):
+        from django.core.files.storage import default_storage
+
+        photo = Photo.objects.create(image=ContentFile(image_bytes((321, 123)), name="w.jpg"))
+        default_storage.wrapped.calls.clear()
+        fresh = Photo.objects.get(pk=photo.pk)
+        assert (fresh.image.width, fresh.image.height) == (321, 123)
+        assert fresh.image.size == len(image_bytes((321, 123)))
+        assert fresh.image.url == "/w.jpg" or fresh.image.url.endswith("photos/w.jpg")
+        assert default_storage.wrapped.calls == {"url": 1}
+
+
+@pytest.mark.django_db
+def test_hook_can_be_switched_off(tmp_path: Path) -> None:
+    with override_settings(STORAGES=storages(tmp_path)):
+        from django.core.files.storage import default_storage
+
+        photo = Photo.objects.create(image=ContentFile(image_bytes((20, 10)), name="o.jpg"))
+        with override_settings(IKSTORAGE_PATCH_IMAGEFILE=False):
+            assert not hooks.installed()
+            default_storage.wrapped.calls.clear()
+            assert Photo.objects.get(pk=photo.pk).image.width == 20
+            assert default_storage.wrapped.calls["open"] == 1
+        assert hooks.installed()
+
+
+@pytest.mark.django_db
+def test_uncommitted_and_missing_files_take_djangos_path(tmp_path: Path) -> None:
+    with override_settings(STORAGES=storages(tmp_path)):
+        photo = Photo(image=None)
+        photo.image = ImageFile(ContentFile(image_bytes((11, 7))), name="new.jpg")
+        assert photo.image.width == 11  # read from the file in hand
+        gone = Photo(image="photos/never-saved.jpg")
+        with pytest.raises(FileNotFoundError):
+            _ = gone.image.width
+
+
+def test_other_storages_are_untouched() -> None:
+    file = ImageFile(ContentFile(image_bytes((13, 5))), name="plain.jpg")
+    assert (file.width, file.height) == (13, 5)
