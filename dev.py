@@ -3,7 +3,7 @@
 
     python3 dev.py example   # the example gallery on an embedded S3: what ikstorage saves
     python3 dev.py test      # the test suite (every tier), in .venv
-    python3 dev.py matrix    # the suite across the supported Python × Django pairs (tox)
+    python3 dev.py matrix    # the suite across the supported Python x Django pairs (tox)
     python3 dev.py lint      # ruff and mypy
 
 Each command creates ``.venv`` on first use and installs the project with the

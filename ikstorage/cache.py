@@ -222,8 +222,10 @@ class MetadataCache:
     def delete_many(self, keys: Iterable[str]) -> None:
         keys = list(keys)
         self._local_drop(keys)
-        done = self._health.run(
-            "delete_many", lambda: caches[self.alias].delete_many(keys) or True, False
-        )
-        if not done:
+
+        def delete() -> bool:
+            caches[self.alias].delete_many(keys)
+            return True
+
+        if not self._health.run("delete_many", delete, False):
             self._health.remember(keys)

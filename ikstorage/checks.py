@@ -14,7 +14,7 @@ IDs are stable and listed in ``docs/checks.md``:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -28,7 +28,7 @@ DUMMY = "django.core.cache.backends.dummy.DummyCache"
 
 
 def register() -> None:
-    checks.register(check_storages, checks.Tags.caches)
+    checks.register(checks.Tags.caches)(check_storages)
 
 
 def _configured() -> Iterator[tuple[str, Any]]:
@@ -51,8 +51,13 @@ def _configured() -> Iterator[tuple[str, Any]]:
                 yield f"{model._meta.label}.{field.name}", storage
 
 
-def check_storages(app_configs: list[AppConfig] | None = None, **kwargs: Any) -> list[Any]:
-    errors: list[Any] = []
+def check_storages(
+    *,
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
     seen: set[int] = set()
     for where, storage in _configured():
         if isinstance(storage, ImproperlyConfigured):
@@ -65,14 +70,15 @@ def check_storages(app_configs: list[AppConfig] | None = None, **kwargs: Any) ->
     return errors
 
 
-def _check_one(where: str, storage: Any) -> list[Any]:
-    errors: list[Any] = []
+def _check_one(where: str, storage: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
     alias = storage.cache_alias
     if alias not in settings.CACHES:
         errors.append(
             checks.Error(
                 f"The cache alias {alias!r} is not in settings.CACHES.",
-                hint=f"Add it to CACHES or set OPTIONS['cache'] to one of {sorted(settings.CACHES)}.",
+                hint=f"Add it to CACHES or set OPTIONS['cache'] to one of "
+                f"{sorted(settings.CACHES)}.",
                 obj=where,
                 id="ikstorage.E001",
             )

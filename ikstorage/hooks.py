@@ -48,4 +48,4 @@ def uninstall() -> None:
 
 
 def installed() -> bool:
-    return ImageFile._get_image_dimensions is _get_image_dimensions  # type: ignore[attr-defined, comparison-overlap]
+    return ImageFile._get_image_dimensions is _get_image_dimensions  # type: ignore[attr-defined]

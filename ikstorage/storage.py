@@ -6,7 +6,7 @@ answered from a metadata record kept in two cache levels (see
 :mod:`ikstorage.cache`); the first lookup of a name fills its record with the
 backend's cheapest probe (see :mod:`ikstorage.backends`).
 
-Correctness rules (``DESIGN.md``, invariants 1–5):
+Correctness rules (``DESIGN.md``, invariants 1 to 5):
 
 * ``save`` writes the record through only after the backend succeeded, with
   size and dimensions read from the bytes being saved; ``delete`` leaves a
@@ -21,6 +21,7 @@ Correctness rules (``DESIGN.md``, invariants 1–5):
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -224,7 +225,7 @@ class CachedStorage(Storage):
         """
         self.cache.delete_many(self.keys.all(name))
 
-    def prefetch(self, files: Iterable[str | File | None]) -> None:
+    def prefetch(self, files: Iterable[str | File[Any] | None]) -> None:
         """Load the records and URLs of many files into this process in one round trip.
 
         Accepts names or field files (empty fields are skipped). Names that no
@@ -314,7 +315,7 @@ class CachedStorage(Storage):
 
     # -- writes ---------------------------------------------------------------
 
-    def _save(self, name: str, content: File) -> str:
+    def _save(self, name: str, content: File[Any]) -> str:
         if _bypass.get():
             return self._pass("_save", name, content)  # type: ignore[no-any-return]
         size = self.adapter.saved_size(name, content)
@@ -351,8 +352,8 @@ class CachedStorage(Storage):
         tombstone = Record.missing().to_plain()
         self.cache.set(self.keys.record(name), tombstone, self.missing_timeout)
 
-    def _open(self, name: str, mode: str = "rb") -> File:
-        file: File = self._pass("open", name, mode)
+    def _open(self, name: str, mode: str = "rb") -> File[Any]:
+        file: File[Any] = self._pass("open", name, mode)
         if _bypass.get() or not set(mode) & set("wax+"):
             return file
         # Written through the file object: the record is unknown until it closes.
@@ -384,7 +385,7 @@ class CachedStorage(Storage):
     def get_alternative_name(self, file_root: str, file_ext: str) -> str:
         return self.wrapped.get_alternative_name(file_root, file_ext)
 
-    def generate_filename(self, filename: str) -> str:
+    def generate_filename(self, filename: str | os.PathLike[str]) -> str:
         return self.wrapped.generate_filename(filename)
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
@@ -405,7 +406,7 @@ def _datetime(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC if settings.USE_TZ else None)
 
 
-def _seekable(content: File | IO[bytes]) -> bool:
+def _seekable(content: File[Any] | IO[bytes]) -> bool:
     try:
         return bool(content.seekable()) if hasattr(content, "seekable") else False
     except (AttributeError, ValueError, OSError):

@@ -34,7 +34,7 @@ def jpeg_with_exif(
 
 
 def png_header_only(width: int, height: int) -> bytes:
-    """A PNG signature and IHDR claiming ``width``×``height`` (a decompression bomb header)."""
+    """A PNG signature and IHDR claiming ``width`` by ``height`` (a decompression bomb header)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr
     chunk += struct.pack(">I", zlib.crc32(b"IHDR" + ihdr) & 0xFFFFFFFF)

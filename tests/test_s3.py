@@ -49,7 +49,9 @@ def test_probe_is_one_ranged_get(s3: Any, s3_storage: Any, events: Events) -> No
         storage.get_modified_time("a.jpg")
         assert storage.image_dimensions("a.jpg") == (300, 200)
     assert calls.s3 == {"GetObject": 1}
-    assert record.etag and record.modified and record.size == len(image_bytes((300, 200)))
+    assert record.etag
+    assert record.modified
+    assert record.size == len(image_bytes((300, 200)))
     assert events.storage == {"probe": 1}
 
 

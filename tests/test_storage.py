@@ -303,7 +303,7 @@ def test_storage_by_alias_and_dict(tmp_path: Path) -> None:
         assert storages["default"].wrapped is storages["files"]
         assert default_storage.save("k.txt", ContentFile(b"k")) == "k.txt"
         assert CachedStorage(storage=fs_spec).wrapped.location == str(tmp_path)
-        with pytest.raises(ImproperlyConfigured, match="not an alias in settings.STORAGES"):
+        with pytest.raises(ImproperlyConfigured, match=r"not an alias in settings\.STORAGES"):
             CachedStorage(storage="nowhere").exists("x")
         with pytest.raises(ImproperlyConfigured, match="this storage itself"):
             storages["loop"].exists("x")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.core.files import File
 from django.core.files.storage import Storage
@@ -52,7 +53,7 @@ class Adapter(ABC):
         exist; any other backend error propagates unchanged.
         """
 
-    def saved_size(self, name: str, content: File) -> int | None:
+    def saved_size(self, name: str, content: File[Any]) -> int | None:
         """Size the backend will report for ``content`` once saved, if knowable up front."""
         try:
             return int(content.size)

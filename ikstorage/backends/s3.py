@@ -59,7 +59,7 @@ class S3Adapter(Adapter):
             )
         )
 
-    def saved_size(self, name: str, content: File) -> int | None:
+    def saved_size(self, name: str, content: File[Any]) -> int | None:
         """``None`` when S3Storage will gzip the upload: the stored size is not ``content.size``."""
         content_type = getattr(content, "content_type", None) or mimetypes.guess_type(name)[0]
         if self.storage.gzip and content_type in self.storage.gzip_content_types:
