@@ -5,6 +5,7 @@
     python3 dev.py test      # the test suite (every tier), in .venv
     python3 dev.py matrix    # the suite across the supported Python x Django pairs (tox)
     python3 dev.py lint      # ruff and mypy
+    python3 dev.py bench     # benchmarks: ratios against a baseline measured in the same run
 
 Each command creates ``.venv`` on first use and installs the project with the
 extras it needs, so a fresh clone needs no manual set-up. Arguments after the
@@ -74,7 +75,21 @@ def cmd_lint(args: list[str]) -> int:
     return code
 
 
-COMMANDS = {"example": cmd_example, "test": cmd_test, "matrix": cmd_matrix, "lint": cmd_lint}
+def cmd_bench(args: list[str]) -> int:
+    ensure_venv("test")
+    code = 0
+    for script in sorted((ROOT / "benchmarks").glob("[!_]*.py")):
+        code |= run(PYTHON, script, *args)
+    return code
+
+
+COMMANDS = {
+    "example": cmd_example,
+    "test": cmd_test,
+    "matrix": cmd_matrix,
+    "lint": cmd_lint,
+    "bench": cmd_bench,
+}
 
 
 def main() -> int:

@@ -27,6 +27,7 @@ from django.core.cache import caches
 
 from ikstorage import metrics
 from ikstorage.conf import conf
+from ikstorage.records import Entry, decode
 
 logger = logging.getLogger("ikstorage.cache")
 
@@ -114,14 +115,14 @@ class _Health:
 
 _lock = threading.Lock()
 _health: dict[str, _Health] = {}
-_local: dict[str, TLRUCache[str, tuple[Any, float]]] = {}
+_local: dict[str, TLRUCache[str, tuple[Entry, float]]] = {}
 
 
-def _expiry(_key: str, value: tuple[Any, float], _now: float) -> float:
+def _expiry(_key: str, value: tuple[Entry, float], _now: float) -> float:
     return value[1]
 
 
-def _shared(alias: str, maxsize: int) -> tuple[_Health, TLRUCache[str, tuple[Any, float]]]:
+def _shared(alias: str, maxsize: int) -> tuple[_Health, TLRUCache[str, tuple[Entry, float]]]:
     with _lock:
         if alias not in _health:
             _health[alias] = _Health(alias)
@@ -148,12 +149,14 @@ class MetadataCache:
 
     # -- L1 -------------------------------------------------------------------
 
-    def _local_get(self, key: str) -> tuple[bool, Any]:
-        with _lock:
-            entry = self._local.get(key)
-        return (False, None) if entry is None else (True, entry[0])
+    def _local_get(self, key: str) -> Entry | None:
+        try:
+            with _lock:
+                return self._local[key][0]
+        except KeyError:
+            return None
 
-    def _local_set(self, key: str, value: Any, timeout: float | None) -> None:
+    def _local_set(self, key: str, value: Entry, timeout: float | None) -> None:
         ttl = self.local_timeout if timeout is None else min(timeout, self.local_timeout)
         with _lock:
             if ttl > 0:
@@ -168,17 +171,25 @@ class MetadataCache:
 
     # -- both levels ----------------------------------------------------------
 
-    def get(self, key: str, *, siblings: Iterable[str] = ()) -> Any:
-        """One value; on an L1 miss, fetch ``siblings`` from L2 in the same round trip."""
+    def get(self, key: str, *, siblings: Iterable[str] = ()) -> Entry | None:
+        """One entry; on an L1 miss, fetch ``siblings`` from L2 in the same round trip."""
+        value = self._local_get(key)
+        if value is not None:
+            metrics.cache("l1", 1, 0)
+            return value
         return self.get_many([key], siblings=siblings).get(key)
 
-    def get_many(self, keys: Iterable[str], *, siblings: Iterable[str] = ()) -> dict[str, Any]:
-        """Values found in L1, then in L2 with a single ``get_many`` for the rest."""
-        found: dict[str, Any] = {}
+    def get_many(self, keys: Iterable[str], *, siblings: Iterable[str] = ()) -> dict[str, Entry]:
+        """Entries found in L1, then in L2 with a single ``get_many`` for the rest.
+
+        L1 holds the decoded entries, so a warm lookup costs no parsing; L2
+        holds their plain form (see :mod:`ikstorage.records`).
+        """
+        found: dict[str, Entry] = {}
         wanted: list[str] = []
         for key in keys:
-            hit, value = self._local_get(key)
-            if hit:
+            value = self._local_get(key)
+            if value is not None:
                 found[key] = value
             else:
                 wanted.append(key)
@@ -189,32 +200,39 @@ class MetadataCache:
         remote: dict[str, Any] = self._health.run(
             "get_many", lambda: caches[self.alias].get_many(fetch), {}
         )
-        metrics.cache("l2", sum(k in remote for k in wanted), sum(k not in remote for k in wanted))
-        for key, value in remote.items():
+        hits = 0
+        for key, plain in remote.items():
+            entry = decode(key, plain)
+            if entry is None:
+                continue
             # L2 does not tell us its remaining TTL; the L1 timeout bounds staleness.
-            self._local_set(key, value, None)
+            self._local_set(key, entry, None)
             if key in wanted:
-                found[key] = value
+                found[key] = entry
+                hits += 1
+        metrics.cache("l2", hits, len(wanted) - hits)
         return found
 
-    def add(self, key: str, value: Any, timeout: float | None) -> None:
+    def add(self, key: str, value: Entry, timeout: float | None) -> None:
         """Fill after a read: never overwrites a newer value another writer put in L2."""
-        added = self._health.run("add", lambda: caches[self.alias].add(key, value, timeout), None)
+        plain = value.to_plain()
+        added = self._health.run("add", lambda: caches[self.alias].add(key, plain, timeout), None)
         if added is not False:
             # Stored, or L2 unavailable: what we just read from the backend is the
             # best answer this process has. If L2 holds a newer value, we leave L1
             # empty so the next lookup reads it.
             self._local_set(key, value, timeout)
 
-    def set(self, key: str, value: Any, timeout: float | None) -> None:
+    def set(self, key: str, value: Entry, timeout: float | None) -> None:
         """Write-through after our own write succeeded on the backend."""
         self.set_many({key: value}, timeout)
 
-    def set_many(self, values: Mapping[str, Any], timeout: float | None) -> None:
+    def set_many(self, values: Mapping[str, Entry], timeout: float | None) -> None:
         for key, value in values.items():
             self._local_set(key, value, timeout)
+        plain = {key: value.to_plain() for key, value in values.items()}
         failed = self._health.run(
-            "set_many", lambda: caches[self.alias].set_many(dict(values), timeout), None
+            "set_many", lambda: caches[self.alias].set_many(plain, timeout), None
         )
         if failed is None or failed:
             self._health.remember(values if failed is None else failed)

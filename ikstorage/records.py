@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, replace
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 
 #: Bumped whenever the stored shape changes; part of every key and every value.
 FORMAT = 1
@@ -128,6 +129,24 @@ class ModifiedEntry:
         return cls(generation=generation, modified=float(modified))
 
 
+class Entry(Protocol):
+    """What the cache stores: an object in L1, its plain form in L2."""
+
+    def to_plain(self) -> dict[str, Any]: ...
+
+
+def decode(key: str, value: object) -> Entry | None:
+    """The entry a plain L2 value stands for, by the kind in its key; ``None`` if unreadable."""
+    kind = key[-34]  # keys end in "<kind>:<32 hex digits>"
+    if kind == "r":
+        return Record.from_plain(value)
+    if kind == "u":
+        return UrlEntry.from_plain(value)
+    if kind == "m":
+        return ModifiedEntry.from_plain(value)
+    return None
+
+
 def _opt_int(value: object) -> int | None:
     if value is None:
         return None
@@ -151,8 +170,7 @@ class Keys:
         self._prefix = f"ik:{FORMAT}:{namespace}:"
 
     def _key(self, kind: str, name: str) -> str:
-        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        return f"{self._prefix}{kind}:{digest}"
+        return f"{self._prefix}{kind}:{_digest(name)}"
 
     def record(self, name: str) -> str:
         return self._key("r", name)
@@ -166,3 +184,9 @@ class Keys:
     def all(self, name: str) -> list[str]:
         """Every key that may hold something about ``name`` (for invalidation)."""
         return [self.record(name), self.url(name), self.modified(name)]
+
+
+@lru_cache(maxsize=4096)
+def _digest(name: str) -> str:
+    """Hex digest of a name; memoized because a page asks about the same names repeatedly."""
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]

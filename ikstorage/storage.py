@@ -210,11 +210,11 @@ class CachedStorage(Storage):
     def metadata(self, name: str) -> Record:
         """The record for ``name``, filled from the backend if no cache level has it."""
         key = self.keys.record(name)
-        record = Record.from_plain(self.cache.get(key, siblings=[self.keys.url(name)]))
-        if record is None:
+        record = self.cache.get(key, siblings=[self.keys.url(name)])
+        if not isinstance(record, Record):
             record = self.adapter.probe(name)
             timeout = self.timeout if record.exists else self.missing_timeout
-            self.cache.add(key, record.to_plain(), timeout)
+            self.cache.add(key, record, timeout)
         return record
 
     def invalidate(self, name: str) -> None:
@@ -279,32 +279,32 @@ class CachedStorage(Storage):
         if record.modified is not None:
             return _datetime(record.modified)
         key = self.keys.modified(name)
-        entry = ModifiedEntry.from_plain(self.cache.get(key))
-        if entry is not None and entry.generation == record.generation:
+        entry = self.cache.get(key)
+        if isinstance(entry, ModifiedEntry) and entry.generation == record.generation:
             return _datetime(entry.modified)
         modified: datetime = self._pass("get_modified_time", name)
         learned = ModifiedEntry(record.generation, modified.timestamp())
         # Safe to ``set``: the entry is believed only beside this record generation.
-        self.cache.set(key, learned.to_plain(), self.timeout)
+        self.cache.set(key, learned, self.timeout)
         return modified
 
     def url(self, name: str | None, *args: Any, **kwargs: Any) -> str:
         if args or kwargs or _bypass.get() or name is None:
             return self._pass("url", name, *args, **kwargs)  # type: ignore[no-any-return]
         key = self.keys.url(name)
-        entry = UrlEntry.from_plain(self.cache.get(key, siblings=[self.keys.record(name)]))
-        now = time.time()
-        if entry is not None and (
-            entry.expires is None or entry.expires - self.url_expiry_margin > now
+        entry = self.cache.get(key, siblings=[self.keys.record(name)])
+        if isinstance(entry, UrlEntry) and (
+            entry.expires is None or entry.expires - self.url_expiry_margin > time.time()
         ):
             return entry.url
         lifetime = self.adapter.url_lifetime()
+        now = time.time()
         url: str = self._pass("url", name)
         if lifetime is None:
-            self.cache.set(key, UrlEntry(url, None).to_plain(), None)
+            self.cache.set(key, UrlEntry(url, None), None)
         elif lifetime > self.url_expiry_margin:
             ttl = lifetime - self.url_expiry_margin
-            self.cache.set(key, UrlEntry(url, now + lifetime).to_plain(), ttl)
+            self.cache.set(key, UrlEntry(url, now + lifetime), ttl)
         return url
 
     def _believed_missing(self, method: str, name: str) -> Any:
@@ -337,7 +337,7 @@ class CachedStorage(Storage):
             dimensions_known=True,
             generation=new_generation(),
         )
-        self.cache.set(self.keys.record(saved), record.to_plain(), self.timeout)
+        self.cache.set(self.keys.record(saved), record, self.timeout)
         return saved
 
     def delete(self, name: str) -> None:
@@ -349,8 +349,7 @@ class CachedStorage(Storage):
         except BaseException:
             self.invalidate(name)
             raise
-        tombstone = Record.missing().to_plain()
-        self.cache.set(self.keys.record(name), tombstone, self.missing_timeout)
+        self.cache.set(self.keys.record(name), Record.missing(), self.missing_timeout)
 
     def _open(self, name: str, mode: str = "rb") -> File[Any]:
         file: File[Any] = self._pass("open", name, mode)

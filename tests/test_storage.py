@@ -90,7 +90,7 @@ def test_delete_leaves_a_tombstone_a_slow_reader_cannot_overwrite(fs: CountingSt
     stale = storage.adapter.probe(name)  # a reader that probed before the delete...
     storage.delete(name)
     # ...and fills after it: ``add`` must not replace the tombstone.
-    storage.cache.add(storage.keys.record(name), stale.to_plain(), 60)
+    storage.cache.add(storage.keys.record(name), stale, 60)
     from ikstorage.cache import clear_local
 
     clear_local()
