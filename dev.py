@@ -2,12 +2,12 @@
 """The project's commands, runnable with nothing but Python installed.
 
     python3 dev.py example   # the example gallery on an embedded S3: what ikstorage saves
-    python3 dev.py test      # the test suite (every tier), in .venv
+    python3 dev.py test      # the test suite (every tier), in .devenv
     python3 dev.py matrix    # the suite across the supported Python x Django pairs (tox)
     python3 dev.py lint      # ruff and mypy
     python3 dev.py bench     # benchmarks: ratios against a baseline measured in the same run
 
-Each command creates ``.venv`` on first use and installs the project with the
+Each command creates ``.devenv`` on first use and installs the project with the
 extras it needs, so a fresh clone needs no manual set-up. Arguments after the
 command are passed on (to pytest, tox or the demo).
 """
@@ -15,13 +15,14 @@ command are passed on (to pytest, tox or the demo).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
+VENV = ROOT / ".devenv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 STAMP = VENV / ".installed"
@@ -33,7 +34,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> int:
 
 
 def ensure_venv(extras: str) -> None:
-    """Create .venv and install the project with ``extras`` unless already done."""
+    """Create .devenv and install the project with ``extras`` unless already done."""
     if not PYTHON.exists():
         print(f"Creating {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -42,9 +43,9 @@ def ensure_venv(extras: str) -> None:
         return
     quiet = ["--quiet", "--disable-pip-version-check"]
     if run(PYTHON, "-m", "pip", "install", *quiet, "--upgrade", "pip") != 0:
-        sys.exit("Could not upgrade pip in .venv.")
+        sys.exit("Could not upgrade pip in .devenv.")
     if run(PYTHON, "-m", "pip", "install", *quiet, "-e", f".[{extras}]") != 0:
-        sys.exit("Could not install ikstorage and its dependencies into .venv.")
+        sys.exit("Could not install ikstorage and its dependencies into .devenv.")
     STAMP.write_text(wanted)
 
 
@@ -62,9 +63,33 @@ def cmd_test(args: list[str]) -> int:
     return code
 
 
+def interpreter_dirs() -> list[str]:
+    """Folders holding python3.11-3.13 that actually run.
+
+    A pyenv shim named ``python3.12`` exists even when pyenv will refuse to
+    run it (the version is installed but not selected); tox would then find
+    no interpreter. The real binaries under ``$PYENV_ROOT/versions`` are used
+    instead where the name on PATH does not answer.
+    """
+    found: list[str] = []
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    for minor in ("3.11", "3.12", "3.13"):
+        name = f"python{minor}"
+        on_path = shutil.which(name)
+        if on_path and subprocess.call([on_path, "-c", ""], stderr=subprocess.DEVNULL) == 0:
+            continue
+        for candidate in sorted(pyenv_root.glob(f"versions/{minor}.*/bin/{name}"), reverse=True):
+            if subprocess.call([str(candidate), "-c", ""], stderr=subprocess.DEVNULL) == 0:
+                found.append(str(candidate.parent))
+                break
+    return found
+
+
 def cmd_matrix(args: list[str]) -> int:
     ensure_venv("test,lint,matrix")
-    return run(PYTHON, "-m", "tox", *args)
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([*interpreter_dirs(), env.get("PATH", "")])
+    return run(PYTHON, "-m", "tox", *args, env=env)
 
 
 def cmd_lint(args: list[str]) -> int:

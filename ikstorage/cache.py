@@ -113,6 +113,15 @@ class _Health:
         )
 
 
+class _Absent:
+    """L1's note that L2 had nothing for a key: the next lookup skips the round trip."""
+
+    def to_plain(self) -> dict[str, Any]:  # pragma: no cover - never written to L2
+        raise TypeError("the absent marker is never stored in L2")
+
+
+ABSENT = _Absent()
+
 _lock = threading.Lock()
 _health: dict[str, _Health] = {}
 _local: dict[str, TLRUCache[str, tuple[Entry, float]]] = {}
@@ -176,7 +185,7 @@ class MetadataCache:
         value = self._local_get(key)
         if value is not None:
             metrics.cache("l1", 1, 0)
-            return value
+            return None if value is ABSENT else value
         return self.get_many([key], siblings=siblings).get(key)
 
     def get_many(self, keys: Iterable[str], *, siblings: Iterable[str] = ()) -> dict[str, Entry]:
@@ -187,13 +196,16 @@ class MetadataCache:
         """
         found: dict[str, Entry] = {}
         wanted: list[str] = []
+        known = 0
         for key in keys:
             value = self._local_get(key)
-            if value is not None:
-                found[key] = value
-            else:
+            if value is None:
                 wanted.append(key)
-        metrics.cache("l1", len(found), len(wanted))
+                continue
+            known += 1
+            if value is not ABSENT:
+                found[key] = value
+        metrics.cache("l1", known, len(wanted))
         if not wanted:
             return found
         fetch = wanted + [k for k in siblings if k not in found and k not in wanted]
@@ -201,13 +213,14 @@ class MetadataCache:
             "get_many", lambda: caches[self.alias].get_many(fetch), {}
         )
         hits = 0
-        for key, plain in remote.items():
-            entry = decode(key, plain)
-            if entry is None:
-                continue
+        for key in fetch:
+            entry = decode(key, remote[key]) if key in remote else None
             # L2 does not tell us its remaining TTL; the L1 timeout bounds staleness.
-            self._local_set(key, entry, None)
-            if key in wanted:
+            # A key L2 lacks is noted too, so the fill that follows (or the page
+            # after a prefetch) does not ask L2 again; an absent entry never
+            # answers anything, it only sends the lookup to the backend.
+            self._local_set(key, ABSENT if entry is None else entry, None)
+            if entry is not None and key in wanted:
                 found[key] = entry
                 hits += 1
         metrics.cache("l2", hits, len(wanted) - hits)
@@ -219,9 +232,11 @@ class MetadataCache:
         added = self._health.run("add", lambda: caches[self.alias].add(key, plain, timeout), None)
         if added is not False:
             # Stored, or L2 unavailable: what we just read from the backend is the
-            # best answer this process has. If L2 holds a newer value, we leave L1
-            # empty so the next lookup reads it.
+            # best answer this process has.
             self._local_set(key, value, timeout)
+        else:
+            # L2 holds a newer value: leave L1 empty so the next lookup reads it.
+            self._local_drop([key])
 
     def set(self, key: str, value: Entry, timeout: float | None) -> None:
         """Write-through after our own write succeeded on the backend."""

@@ -368,3 +368,81 @@ def test_keys_are_safe_for_memcached() -> None:
             assert len(key.encode()) <= 250
             assert key.isascii()
             assert not any(c.isspace() or ord(c) < 32 for c in key)
+
+
+def test_over_long_names_fail_as_the_wrapped_storage_fails(fs: CountingStorage) -> None:
+    storage = cached(fs)
+    name = "n" * 1000 + ".jpg"
+    with pytest.raises(OSError, match="name too long") as raw:
+        fs.save(name, ContentFile(b"x"))
+    with pytest.raises(type(raw.value)):
+        storage.save(name, ContentFile(b"x"))
+    assert storage.cache.get(storage.keys.record(name)) is None
+    assert storage.exists(name) is False
+
+
+def test_unicode_names_round_trip(fs: CountingStorage) -> None:
+    storage = cached(fs)
+    name = storage.save("ünï/фото 😀.png", ContentFile(image_bytes((6, 5), "PNG")))
+    from ikstorage.cache import clear_local
+
+    clear_local()
+    assert storage.image_dimensions(name) == (6, 5)
+    assert storage.url(name) == "/media/%C3%BCn%C3%AF/%D1%84%D0%BE%D1%82%D0%BE%20%F0%9F%98%80.png"
+
+
+def test_concurrent_lookups_probe_each_name_at_most_once_per_thread(
+    fs: CountingStorage,
+) -> None:
+    import threading
+
+    for i in range(20):
+        write_behind_our_back(fs, f"t{i}.png", image_bytes((i + 1, 3), "PNG"))
+    storage = cached(fs)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            for _ in range(5):
+                for i in range(20):
+                    assert storage.image_dimensions(f"t{i}.png") == (i + 1, 3)
+                    assert storage.exists(f"t{i}.png")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    # Racing threads may each fill a record once; after that every answer is cached.
+    assert 20 <= fs.calls["exists"] <= 20 * 8
+    fs.calls.clear()
+    storage.image_dimensions("t0.png")
+    assert fs.calls == {}
+
+
+def test_cold_lookup_asks_l2_once_per_name(fs: CountingStorage, events: Events) -> None:
+    write_behind_our_back(fs, "cold.png", image_bytes((3, 2), "PNG"))
+    storage = cached(fs)
+    storage.url("cold.png")
+    storage.image_dimensions("cold.png")
+    storage.size("cold.png")
+    # One read for the record and URL together, one write for each.
+    assert events.round_trips == {"get_many": 1, "set_many": 1, "add": 1}
+    assert fs.calls == {"url": 1, "exists": 1, "size": 1, "open": 1}
+
+
+def test_a_fill_that_loses_to_a_newer_record_reads_it_next(fs: CountingStorage) -> None:
+    write_behind_our_back(fs, "race.png", image_bytes((3, 2), "PNG"))
+    storage = cached(fs)
+    newer = Record(exists=True, size=1, width=9, height=9, dimensions_known=True, generation="n")
+    assert storage.cache.get(storage.keys.record("race.png")) is None  # noted absent in L1
+    from django.core.cache import caches
+
+    caches["default"].set(storage.keys.record("race.png"), newer.to_plain())  # another writer
+    storage.cache.add(storage.keys.record("race.png"), storage.adapter.probe("race.png"), 60)
+    assert storage.metadata("race.png") == newer

@@ -44,13 +44,15 @@ class S3Adapter(Adapter):
     storage: S3Storage
 
     def identity(self) -> str:
+        # From settings only: building the boto3 client just to name cache keys
+        # would cost a new process most of its first render.
         s = self.storage
-        client = s.connection.meta.client
+        endpoint = s.endpoint_url or f"aws:{s.region_name or ''}"
         return "|".join(
             str(part)
             for part in (
                 class_path(s),
-                client.meta.endpoint_url,
+                endpoint,
                 s.bucket_name,
                 s.location,
                 s.custom_domain,

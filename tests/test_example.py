@@ -1,0 +1,114 @@
+"""The example gallery's demo runs end to end and reports the exact S3 calls we promise.
+
+The example is its own Django project, so it runs in subprocesses (the test
+suite's settings stay out of it), each with its own data directory and its
+own embedded moto S3 over real HTTP. Warnings are errors there too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.server]
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "example"
+IMAGES = 12
+
+
+def manage(*args: str, var_dir: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run ``example/manage.py`` as a user would, in a clean environment; fail on error."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DJANGO_SETTINGS_MODULE", "IKSTORAGE_EXAMPLE_S3_ENDPOINT")
+    }
+    env.update(IKSTORAGE_EXAMPLE_VAR_DIR=str(var_dir), PYTHONWARNINGS="error")
+    script = "manage.py" if cwd == EXAMPLE else "example/manage.py"
+    done = subprocess.run(
+        [sys.executable, script, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("example-var")
+
+
+@pytest.fixture(scope="module")
+def demo(var_dir: Path) -> dict[str, Any]:
+    done = manage("gallery_demo", "--images", str(IMAGES), "--json", var_dir=var_dir)
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_upload_is_one_put_per_photo(demo: dict[str, Any]) -> None:
+    assert demo["images"] == IMAGES
+    assert demo["upload"]["s3"] == {"PutObject": IMAGES}
+
+
+def test_plain_s3storage_pays_four_calls_per_photo(demo: dict[str, Any]) -> None:
+    # url: none; width/height: HeadObject, HeadObject, GetObject of the whole
+    # file; size: HeadObject.
+    plain = demo["renders"]["plain"]
+    assert plain["s3"] == {"GetObject": IMAGES, "HeadObject": 3 * IMAGES}
+    assert plain["round_trips"] == 0
+
+
+def test_cold_cache_is_one_ranged_get_per_photo(demo: dict[str, Any]) -> None:
+    cold = demo["renders"]["cold"]
+    assert cold["s3"] == {"GetObject": IMAGES}
+    assert cold["bytes_downloaded"] < demo["renders"]["plain"]["bytes_downloaded"]
+
+
+def test_warm_render_makes_no_s3_call_and_no_cache_round_trip(demo: dict[str, Any]) -> None:
+    warm = demo["renders"]["warm"]
+    assert warm["s3"] == {}
+    assert warm["round_trips"] == 0
+
+
+def test_new_process_makes_no_s3_call(demo: dict[str, Any]) -> None:
+    renders = demo["renders"]
+    assert renders["new_process"]["s3"] == {}
+    assert renders["new_process"]["round_trips"] == 1  # the prefetch
+    assert renders["new_process_no_prefetch"]["s3"] == {}
+    assert renders["new_process_no_prefetch"]["round_trips"] == IMAGES
+
+
+def test_every_render_shows_the_same_page(demo: dict[str, Any]) -> None:
+    renders = demo["renders"].values()
+    assert {r["status"] for r in renders} == {200}
+    assert {r["img_tags"] for r in renders} == {IMAGES}
+    assert len({r["html_sha256"] for r in renders}) == 1
+
+
+def test_profile_command_works_on_the_gallery_in_a_later_process(
+    demo: dict[str, Any], var_dir: Path
+) -> None:
+    """A later process restores the bucket on the same endpoint and finds the cache warm."""
+    done = manage("ikstorage_profile", "/gallery/", "--compare", "--json", var_dir=var_dir)
+    runs = {run["label"]: run for run in json.loads(done.stdout)["runs"]}
+    assert runs["bypass"]["s3"] == demo["renders"]["plain"]["s3"]
+    assert runs["ikstorage"]["s3"] == {}
+    assert {run["status"] for run in runs.values()} == {200}
+
+
+def test_table_from_the_example_directory(tmp_path: Path) -> None:
+    done = manage("gallery_demo", "--images", "3", var_dir=tmp_path, cwd=EXAMPLE)
+    assert "Upload through Photo.objects.create(): 3 S3 calls (PutObject=3)" in done.stdout
+    assert "ikstorage saved 12 of 12 S3 calls on a warm render (3 images)." in done.stdout
+    assert done.stderr == ""
