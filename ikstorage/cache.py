@@ -43,6 +43,9 @@ class _Health:
     def __init__(self, alias: str) -> None:
         self.alias = alias
         self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
         self.down_until = 0.0
         self.last_warning = 0.0
         self.suppressed = 0
@@ -140,12 +143,15 @@ def _shared(alias: str, maxsize: int) -> tuple[_Health, TLRUCache[str, tuple[Ent
 
 
 def clear_local() -> None:
-    """Forget every in-process entry and outage state (tests, settings changes)."""
+    """Forget every in-process entry and outage state (tests, settings changes).
+
+    Cleared in place: storages built earlier keep using the same objects.
+    """
     with _lock:
         for local in _local.values():
             local.clear()
-        _health.clear()
-        _local.clear()
+        for health in _health.values():
+            health.reset()
 
 
 class MetadataCache:

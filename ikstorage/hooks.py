@@ -5,47 +5,73 @@ Pillow. For a file on S3 that is two ``HeadObject`` calls and a ``GetObject``
 every time a fresh model instance asks. When the file's storage can answer
 (it has an ``image_dimensions(name)`` method, as ``CachedStorage`` does), the
 hook asks it instead; anything else — a file not saved yet, another storage,
-a storage that answers ``None`` — takes Django's own path unchanged.
+a storage that answers ``None`` — takes the class's own path unchanged.
 
-Because the hook sits on ``django.core.files.images.ImageFile``, it serves
-every subclass: ``ImageFieldFile``, easy-thumbnails' ``ThumbnailFile`` and
-django-imagekit's ``ImageCacheFile`` alike.
+The hook sits on ``django.core.files.images.ImageFile``, so every subclass
+that keeps Django's lookup benefits (``ImageFieldFile``, django-imagekit's
+``ImageCacheFile``). easy-thumbnails' ``ThumbnailFile`` replaces the lookup
+with its own, so when easy-thumbnails is installed its method is wrapped the
+same way.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
 from django.core.files.images import ImageFile
 
 Dimensions = tuple[int | None, int | None]
+Lookup = Callable[[Any], Dimensions]
 
-_original: Callable[[ImageFile], Dimensions] = ImageFile._get_image_dimensions  # type: ignore[attr-defined]
+#: Patched classes and the method each had before.
+_originals: dict[type, Lookup] = {}
 
 
-def _get_image_dimensions(self: ImageFile) -> Dimensions:
-    if not hasattr(self, "_dimensions_cache"):
-        storage: Any = getattr(self, "storage", None)
-        answer = getattr(storage, "image_dimensions", None)
-        name = getattr(self, "name", None)
-        if name and callable(answer) and getattr(self, "_committed", True):
-            dimensions = answer(name)
-            if dimensions is not None:
-                self._dimensions_cache = dimensions  # type: ignore[attr-defined]
-                return dimensions  # type: ignore[no-any-return]
-    return _original(self)
+def _asking_the_storage_first(original: Lookup) -> Lookup:
+    @functools.wraps(original)
+    def _get_image_dimensions(self: Any) -> Dimensions:
+        if not hasattr(self, "_dimensions_cache"):
+            storage: Any = getattr(self, "storage", None)
+            answer = getattr(storage, "image_dimensions", None)
+            name = getattr(self, "name", None)
+            if name and callable(answer) and getattr(self, "_committed", True):
+                dimensions = answer(name)
+                if dimensions is not None:
+                    self._dimensions_cache = dimensions
+                    return dimensions  # type: ignore[no-any-return]
+        return original(self)
+
+    _get_image_dimensions.ikstorage_hook = True  # type: ignore[attr-defined]
+    return _get_image_dimensions
+
+
+def _targets() -> list[type]:
+    targets: list[type] = [ImageFile]
+    if apps.is_installed("easy_thumbnails"):
+        from easy_thumbnails.files import ThumbnailFile
+
+        targets.append(ThumbnailFile)
+    return targets
 
 
 def install() -> None:
     """Route dimension lookups through the storage (idempotent)."""
-    ImageFile._get_image_dimensions = _get_image_dimensions  # type: ignore[attr-defined]
+    for cls in _targets():
+        if cls not in _originals:
+            original: Lookup = cls.__dict__["_get_image_dimensions"]
+            _originals[cls] = original
+            cls._get_image_dimensions = _asking_the_storage_first(original)  # type: ignore[attr-defined]
 
 
 def uninstall() -> None:
-    """Restore Django's own dimension lookup."""
-    ImageFile._get_image_dimensions = _original  # type: ignore[attr-defined]
+    """Restore each class's own dimension lookup."""
+    for cls, original in list(_originals.items()):
+        cls._get_image_dimensions = original  # type: ignore[attr-defined]
+        del _originals[cls]
 
 
 def installed() -> bool:
-    return ImageFile._get_image_dimensions is _get_image_dimensions  # type: ignore[attr-defined]
+    return getattr(ImageFile._get_image_dimensions, "ikstorage_hook", False) is True  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 
 SECRET_KEY = "ikstorage-tests"
@@ -17,6 +18,18 @@ INSTALLED_APPS = [
     "ikstorage",
     "tests.testapp",
 ]
+
+# The thumbnail libraries measured by tests/integrations, when installed (their
+# tests skip otherwise), and the models those tests render.
+INSTALLED_APPS += [
+    app
+    for app in ("imagekit", "easy_thumbnails", "sorl.thumbnail")
+    if importlib.util.find_spec(app.partition(".")[0]) is not None
+]
+INSTALLED_APPS += ["tests.integrations.thumbapp"]
+# easy-thumbnails and sorl-thumbnail both name their template library
+# "thumbnail"; the integration tests load each through its own Engine.
+SILENCED_SYSTEM_CHECKS = ["templates.W003"]
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 
