@@ -13,9 +13,32 @@ behalf of a request is still that request's cost.
 from __future__ import annotations
 
 import threading
-from typing import Literal, Protocol
+from typing import Generic, Literal, Protocol, TypeVar
 
 Level = Literal["l1", "l2"]
+T = TypeVar("T")
+
+
+class Listeners(Generic[T]):
+    """A process-wide set of listeners.
+
+    ``current`` is a tuple that is replaced, never mutated, so the hot path
+    reads it without a lock: with nobody listening, an event costs one
+    attribute load and one truth test.
+    """
+
+    def __init__(self) -> None:
+        self.current: tuple[T, ...] = ()
+        self._lock = threading.Lock()
+
+    def add(self, listener: T) -> None:
+        with self._lock:
+            self.current = (*self.current, listener)
+
+    def remove(self, listener: T) -> None:
+        """Stop delivering to ``listener`` (no error if it was not added)."""
+        with self._lock:
+            self.current = tuple(x for x in self.current if x is not listener)
 
 
 class Sink(Protocol):
@@ -30,44 +53,33 @@ class Sink(Protocol):
     def on_probe_bytes(self, count: int) -> None: ...
 
 
-_sinks: tuple[Sink, ...] = ()
-_lock = threading.Lock()
-
-
-def add_sink(sink: Sink) -> None:
-    """Start delivering events to ``sink``."""
-    global _sinks
-    with _lock:
-        _sinks = (*_sinks, sink)
-
-
-def remove_sink(sink: Sink) -> None:
-    """Stop delivering events to ``sink`` (no error if it was not added)."""
-    global _sinks
-    with _lock:
-        _sinks = tuple(s for s in _sinks if s is not sink)
+sinks: Listeners[Sink] = Listeners()
+#: Start delivering events to a sink.
+add_sink = sinks.add
+#: Stop delivering events to a sink (no error if it was not added).
+remove_sink = sinks.remove
 
 
 def storage_call(method: str) -> None:
     """A call reached the wrapped storage (``exists``, ``size``, ``_save``...)."""
-    for sink in _sinks:
+    for sink in sinks.current:
         sink.on_storage_call(method)
 
 
 def cache(level: Level, hits: int, misses: int) -> None:
     """Lookups answered (hits) or not (misses) by one cache level."""
     if hits or misses:
-        for sink in _sinks:
+        for sink in sinks.current:
             sink.on_cache(level, hits, misses)
 
 
 def round_trip(operation: str) -> None:
     """One request to the shared (L2) cache: ``get_many``, ``set``, ``add``..."""
-    for sink in _sinks:
+    for sink in sinks.current:
         sink.on_round_trip(operation)
 
 
 def probe_bytes(count: int) -> None:
     """Body bytes an adapter downloaded to learn a file's metadata."""
-    for sink in _sinks:
+    for sink in sinks.current:
         sink.on_probe_bytes(count)

@@ -114,7 +114,7 @@ def test_nothing_is_counted_after_the_block(make_client: MakeClient) -> None:
     client.list_objects_v2(Bucket=BUCKET)
 
     assert calls.s3 == {"ListObjectsV2": 1}
-    assert active.recorders == ()
+    assert active.recorders.current == ()
 
 
 def test_retries_are_attempts_not_calls() -> None:
