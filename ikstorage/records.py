@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -51,9 +51,6 @@ class Record:
     @property
     def dimensions(self) -> tuple[int | None, int | None]:
         return (self.width, self.height)
-
-    def with_generation(self) -> Record:
-        return replace(self, generation=new_generation())
 
     def to_plain(self) -> dict[str, Any]:
         """The cacheable form: a flat dict with short keys."""
