@@ -13,7 +13,8 @@ __all__ = ["CachedStorage", "bypass_cache"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from ikstorage.storage import CachedStorage, bypass_cache
+    from ikstorage.bypass import bypass_cache
+    from ikstorage.storage import CachedStorage
 
 
 def __getattr__(name: str) -> Any:

@@ -1,17 +1,21 @@
-"""Two cache levels: an in-process TLRU (L1) in front of a Django cache (L2).
+"""Two cache levels: an in-process dictionary (L1) in front of a Django cache (L2).
 
 L1 answers repeated lookups in one process without a network round trip; it
-is a :class:`cachetools.TLRUCache` so each entry expires on its own clock
-(never later than its L2 entry, never later than the L1 timeout). L2 is any
+is a :class:`ikstorage.memory.LocalCache`, so each entry expires on its own
+clock (never later than its L2 entry, never later than the L1 timeout) and a
+warm read takes no lock. L2 is any
 Django cache alias and is what new processes share.
 
 L2 is an optimisation, never a dependency: every L2 call goes through
-:meth:`_Health.run`, which turns any cache error into a miss (reads) or a
-no-op (writes), logs a rate-limited warning, leaves the cache alone for
+:meth:`_Health.run`, which turns a cache *outage* (a connection failure or a
+timeout, see :mod:`ikstorage.cache_errors`) into a miss (reads) or a no-op
+(writes), logs a rate-limited warning, leaves the cache alone for
 ``IKSTORAGE_CACHE_RETRY_AFTER`` seconds and then tries again by itself. Keys
 whose write-through or invalidation could not reach L2 during an outage are
 remembered and deleted from L2 first thing after it recovers, so a record
-that changed during the outage is not served stale afterwards.
+that changed during the outage is not served stale afterwards. Any other
+error (a missing client library, a bad setting) is a configuration mistake
+and raises at once, with a message saying what to install or change.
 """
 
 from __future__ import annotations
@@ -22,11 +26,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from cachetools import TLRUCache
 from django.core.cache import caches
 
-from ikstorage import metrics
+from ikstorage import cache_errors, metrics
 from ikstorage.conf import conf
+from ikstorage.memory import LocalCache
 from ikstorage.records import Entry, decode
 
 logger = logging.getLogger("ikstorage.cache")
@@ -38,7 +42,14 @@ MAX_PENDING = 10_000
 
 
 class _Health:
-    """Failure state of one L2 alias, shared by every storage using it."""
+    """Failure state of one L2 alias, shared by every storage using it.
+
+    Only an outage (see :func:`ikstorage.cache_errors.is_outage`: a refused or
+    dropped connection, a timeout) is ridden out. Any other error is a mistake
+    that riding out would hide for good, so it is raised at once: rewritten
+    into a :class:`~ikstorage.exceptions.ConfigurationError` that says what to
+    fix when recognised, unchanged otherwise.
+    """
 
     def __init__(self, alias: str) -> None:
         self.alias = alias
@@ -51,21 +62,37 @@ class _Health:
         self.suppressed = 0
         self.pending: set[str] = set()
         self.overflowed = False
+        self.settings_checked = False
 
     def run(self, operation: str, call: Callable[[], T], default: T) -> T:
-        """Run one L2 call; on any cache error return ``default`` and back off."""
+        """Run one L2 call; on an outage return ``default`` and back off."""
         if self.down_until and time.monotonic() < self.down_until:
             return default
+        if not self.settings_checked:
+            # Read (so validate) the outage settings on first use: a bad value
+            # must fail the first lookup, not the first outage.
+            conf.CACHE_RETRY_AFTER, conf.WARNING_INTERVAL  # noqa: B018
+            self.settings_checked = True
         try:
             if self.pending and not self._flush():
                 return default
             metrics.round_trip(operation)
             result = call()
         except Exception as exc:
+            self.raise_unless_outage(exc)
             self.failed(operation, exc)
             return default
         self.down_until = 0.0
         return result
+
+    def raise_unless_outage(self, exc: Exception) -> None:
+        """Return for an outage; raise anything else, with guidance when recognised."""
+        if cache_errors.is_outage(exc):
+            return
+        problem = cache_errors.explain(self.alias, exc)
+        if problem is None:
+            raise exc
+        raise problem from exc
 
     def _flush(self) -> bool:
         with self.lock:
@@ -75,7 +102,12 @@ class _Health:
             metrics.round_trip("delete_many")
             caches[self.alias].delete_many(keys)
         except Exception as exc:
+            # Whatever went wrong, these keys still must be dropped later.
             self.remember(keys)
+            if overflowed:
+                with self.lock:
+                    self.overflowed = True
+            self.raise_unless_outage(exc)
             self.failed("delete_many", exc)
             return False
         logger.warning(
@@ -98,10 +130,12 @@ class _Health:
                 self.pending.add(key)
 
     def failed(self, operation: str, exc: Exception) -> None:
+        """An outage: leave the cache alone for a while and warn, at most once per interval."""
+        retry_after, interval = conf.CACHE_RETRY_AFTER, conf.WARNING_INTERVAL
         now = time.monotonic()
-        self.down_until = now + conf.CACHE_RETRY_AFTER
+        self.down_until = now + retry_after
         with self.lock:
-            if now - self.last_warning < conf.WARNING_INTERVAL and self.last_warning:
+            if now - self.last_warning < interval and self.last_warning:
                 self.suppressed += 1
                 return
             suppressed, self.suppressed, self.last_warning = self.suppressed, 0, now
@@ -111,7 +145,7 @@ class _Health:
             operation,
             type(exc).__name__,
             exc,
-            conf.CACHE_RETRY_AFTER,
+            retry_after,
             f" ({suppressed} similar warning(s) suppressed)" if suppressed else "",
         )
 
@@ -127,18 +161,14 @@ ABSENT = _Absent()
 
 _lock = threading.Lock()
 _health: dict[str, _Health] = {}
-_local: dict[str, TLRUCache[str, tuple[Entry, float]]] = {}
+_local: dict[str, LocalCache[Entry]] = {}
 
 
-def _expiry(_key: str, value: tuple[Entry, float], _now: float) -> float:
-    return value[1]
-
-
-def _shared(alias: str, maxsize: int) -> tuple[_Health, TLRUCache[str, tuple[Entry, float]]]:
+def _shared(alias: str, maxsize: int) -> tuple[_Health, LocalCache[Entry]]:
     with _lock:
         if alias not in _health:
             _health[alias] = _Health(alias)
-            _local[alias] = TLRUCache(maxsize=maxsize, ttu=_expiry, timer=time.monotonic)
+            _local[alias] = LocalCache(maxsize)
         return _health[alias], _local[alias]
 
 
@@ -161,38 +191,44 @@ class MetadataCache:
         self.alias = alias
         self.local_timeout = local_timeout
         self._health, self._local = _shared(alias, local_maxsize)
+        #: L1's raw read: the entry, ``ABSENT`` (L2 had nothing), or ``None``.
+        self.local_get = self._local.get
 
     # -- L1 -------------------------------------------------------------------
 
+    def local(self, key: str) -> Entry | None:
+        """The entry this process holds for ``key`` (L1 only, no round trip)."""
+        value = self._local.get(key)
+        return None if value is ABSENT else value
+
     def _local_get(self, key: str) -> Entry | None:
-        try:
-            with _lock:
-                return self._local[key][0]
-        except KeyError:
-            return None
+        return self._local.get(key)
 
     def _local_set(self, key: str, value: Entry, timeout: float | None) -> None:
         ttl = self.local_timeout if timeout is None else min(timeout, self.local_timeout)
-        with _lock:
-            if ttl > 0:
-                self._local[key] = (value, time.monotonic() + ttl)
-            else:  # "do not keep": an older entry must not outlive this write
-                self._local.pop(key, None)
+        # ttl <= 0 means "do not keep": an older entry must not outlive this write.
+        self._local.set(key, value, ttl)
 
     def _local_drop(self, keys: Iterable[str]) -> None:
-        with _lock:
-            for key in keys:
-                self._local.pop(key, None)
+        self._local.pop_many(keys)
 
     # -- both levels ----------------------------------------------------------
 
-    def get(self, key: str, *, siblings: Iterable[str] = ()) -> Entry | None:
-        """One entry; on an L1 miss, fetch ``siblings`` from L2 in the same round trip."""
+    def get(
+        self, key: str, *, siblings: Callable[[], Iterable[str]] | Iterable[str] = ()
+    ) -> Entry | None:
+        """One entry; on an L1 miss, fetch ``siblings`` from L2 in the same round trip.
+
+        ``siblings`` may be a function, called only on an L1 miss: a warm lookup
+        then pays nothing to name them.
+        """
         value = self._local_get(key)
         if value is not None:
             metrics.cache("l1", 1, 0)
             return None if value is ABSENT else value
-        return self.get_many([key], siblings=siblings).get(key)
+        return self.get_many([key], siblings=siblings() if callable(siblings) else siblings).get(
+            key
+        )
 
     def get_many(self, keys: Iterable[str], *, siblings: Iterable[str] = ()) -> dict[str, Entry]:
         """Entries found in L1, then in L2 with a single ``get_many`` for the rest.
@@ -243,6 +279,11 @@ class MetadataCache:
         else:
             # L2 holds a newer value: leave L1 empty so the next lookup reads it.
             self._local_drop([key])
+
+    def add_raw(self, key: str, value: str, timeout: float) -> bool | None:
+        """``add`` a plain string to L2 only (a lease token); ``None`` when L2 is unavailable."""
+        added = self._health.run("add", lambda: caches[self.alias].add(key, value, timeout), None)
+        return None if added is None else bool(added)
 
     def set(self, key: str, value: Entry, timeout: float | None) -> None:
         """Write-through after our own write succeeded on the backend."""

@@ -4,6 +4,11 @@ IDs are stable and listed in ``docs/checks.md``:
 
 * ``ikstorage.E001`` — the ``cache`` option names an alias missing from ``CACHES``.
 * ``ikstorage.E002`` — the wrapped storage cannot be built.
+* ``ikstorage.E003`` — an ``IKSTORAGE_*`` setting has a wrong type or value.
+* ``ikstorage.E004`` — the cache's ``BACKEND`` does not import.
+* ``ikstorage.E005`` — the cache's backend needs a client library that is not
+  installed (``RedisCache`` without ``redis``, ``PyMemcacheCache`` without
+  ``pymemcache``, ``PyLibMCCache`` without ``pylibmc``).
 * ``ikstorage.W001`` — the cache is local memory while ``DEBUG`` is off: each
   process has its own, so new processes start cold and writes in one process
   are not seen by the others until their entries expire.
@@ -14,6 +19,7 @@ IDs are stable and listed in ``docs/checks.md``:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -22,6 +28,10 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import LazyObject
+from django.utils.module_loading import import_string
+
+from ikstorage import cache_errors
+from ikstorage.conf import conf
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 DUMMY = "django.core.cache.backends.dummy.DummyCache"
@@ -29,6 +39,31 @@ DUMMY = "django.core.cache.backends.dummy.DummyCache"
 
 def register() -> None:
     checks.register(checks.Tags.caches)(check_storages)
+    checks.register()(check_settings)
+
+
+def check_settings(
+    *,
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[checks.CheckMessage]:
+    """``ikstorage.E003`` for each ``IKSTORAGE_*`` setting that would raise when read."""
+    from ikstorage.profiler.conf import options as profiler_options
+
+    errors: list[checks.CheckMessage] = [
+        checks.Error(
+            str(exc),
+            hint="See the project settings in docs/settings.md.",
+            id="ikstorage.E003",
+        )
+        for exc in conf.errors()
+    ]
+    try:
+        profiler_options()
+    except ImproperlyConfigured as exc:
+        errors.append(checks.Error(str(exc), hint="See docs/profiler.md.", id="ikstorage.E003"))
+    return errors
 
 
 def _configured() -> Iterator[tuple[str, Any]]:
@@ -85,6 +120,7 @@ def _check_one(where: str, storage: Any) -> list[checks.CheckMessage]:
         )
     else:
         backend = settings.CACHES[alias].get("BACKEND")
+        errors += _check_backend(where, alias, backend)
         if backend == LOCMEM and not settings.DEBUG:
             errors.append(
                 checks.Warning(
@@ -127,3 +163,52 @@ def _check_one(where: str, storage: Any) -> list[checks.CheckMessage]:
             )
         )
     return errors
+
+
+def _check_backend(where: str, alias: str, backend: Any) -> list[checks.CheckMessage]:
+    """E004/E005: the cache cannot work however healthy its server is.
+
+    Django imports a cache's client library only on first use, so without this
+    a missing ``redis`` package shows up as an error on the first page instead
+    of at deploy.
+    """
+    try:
+        backend_class = import_string(str(backend))
+    except Exception as exc:
+        module = cache_errors.missing_module(exc)
+        if module is not None:
+            return [_missing_library(where, alias, str(backend), module, exc)]
+        return [
+            checks.Error(
+                f"The cache {alias!r} has BACKEND {backend!r}, which does not import "
+                f"({type(exc).__name__}: {exc}).",
+                hint=f"Set CACHES[{alias!r}]['BACKEND'] to the dotted path of a cache "
+                "backend class, e.g. 'django.core.cache.backends.redis.RedisCache', or "
+                "install the package that provides it.",
+                obj=where,
+                id="ikstorage.E004",
+            )
+        ]
+    required = cache_errors.required_library(backend_class)
+    if required is None:
+        return []
+    module, _package = required
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        return [_missing_library(where, alias, str(backend), module, exc)]
+    return []
+
+
+def _missing_library(
+    where: str, alias: str, backend: str, module: str, exc: BaseException
+) -> checks.CheckMessage:
+    package = cache_errors.PACKAGES[module]
+    return checks.Error(
+        f"The cache {alias!r} uses {backend}, which needs the {package!r} package: "
+        f"module {module!r} does not import ({exc}).",
+        hint=f"pip install {package} (and add it to the project's requirements), or "
+        f"point CACHES[{alias!r}]['BACKEND'] at a backend whose library is installed.",
+        obj=where,
+        id="ikstorage.E005",
+    )

@@ -1,13 +1,54 @@
-"""Project-wide settings, read from ``django.conf.settings`` on every access.
+"""Project-wide settings, read from ``django.conf.settings`` and validated on every access.
 
 Reading on access (not at import) lets ``override_settings`` work in tests and
-keeps import order irrelevant. Per-storage choices (cache alias, timeouts)
-are OPTIONS of :class:`ikstorage.CachedStorage` instead; see ``docs/settings.md``.
+keeps import order irrelevant. A bad value raises
+:class:`~ikstorage.exceptions.ConfigurationError` naming the setting, the value
+and what is expected, and ``manage.py check`` reports it as ``ikstorage.E003``:
+a typo must never leave the site quietly running without its cache.
+Per-storage choices (cache alias, timeouts) are OPTIONS of
+:class:`ikstorage.CachedStorage` instead; see ``docs/settings.md``.
 """
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from django.conf import settings
+
+from ikstorage.exceptions import ConfigurationError
+
+#: The settings this object reads, by property name.
+NAMES = ("PATCH_IMAGEFILE", "BATCH_LOOKUPS", "CACHE_RETRY_AFTER", "WARNING_INTERVAL")
+
+
+def _describe(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = getattr(settings, name, default)
+    # Exactly a bool: bool("no") is True, so a string would switch it on.
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{name} must be True or False, not {_describe(value)}.")
+    return value
+
+
+def _seconds(name: str, default: float) -> float:
+    value = getattr(settings, name, default)
+    # A bool is an int to Python but never a duration; a string such as "5" is
+    # rejected rather than parsed, as Django does for its own numeric settings.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ConfigurationError(
+            f"{name} must be a number of seconds, 0 or more (an int or a float such as "
+            f"{default:g}), not {_describe(value)}."
+        )
+    return float(value)
 
 
 class Settings:
@@ -20,7 +61,18 @@ class Settings:
         app replaces that lookup with the cached dimensions when the file's
         storage is a ``CachedStorage``; other files are untouched.
         """
-        return bool(getattr(settings, "IKSTORAGE_PATCH_IMAGEFILE", True))
+        return _flag("IKSTORAGE_PATCH_IMAGEFILE", True)
+
+    @property
+    def BATCH_LOOKUPS(self) -> bool:
+        """Fetch the metadata of a page's files in one round trip (default ``True``).
+
+        As model instances are loaded, the names in their file fields are noted;
+        the first lookup that misses the in-process cache fetches all of them
+        from the shared cache in one ``get_many``. Without it, a new process
+        makes one round trip per image unless the view calls ``prefetch()``.
+        """
+        return _flag("IKSTORAGE_BATCH_LOOKUPS", True)
 
     @property
     def CACHE_RETRY_AFTER(self) -> float:
@@ -30,7 +82,7 @@ class Settings:
         cache server costs one connection attempt per few seconds, not one per
         lookup.
         """
-        return float(getattr(settings, "IKSTORAGE_CACHE_RETRY_AFTER", 5.0))
+        return _seconds("IKSTORAGE_CACHE_RETRY_AFTER", 5.0)
 
     @property
     def WARNING_INTERVAL(self) -> float:
@@ -39,7 +91,17 @@ class Settings:
         One line a minute says the cache is down without flooding the log of a
         busy site.
         """
-        return float(getattr(settings, "IKSTORAGE_WARNING_INTERVAL", 60.0))
+        return _seconds("IKSTORAGE_WARNING_INTERVAL", 60.0)
+
+    def errors(self) -> list[ConfigurationError]:
+        """Every setting's error, for the system check (empty when all are valid)."""
+        found: list[ConfigurationError] = []
+        for name in NAMES:
+            try:
+                getattr(self, name)
+            except ConfigurationError as exc:
+                found.append(exc)
+        return found
 
 
 conf = Settings()

@@ -5,7 +5,11 @@ Pillow. For a file on S3 that is two ``HeadObject`` calls and a ``GetObject``
 every time a fresh model instance asks. When the file's storage can answer
 (it has an ``image_dimensions(name)`` method, as ``CachedStorage`` does), the
 hook asks it instead; anything else — a file not saved yet, another storage,
-a storage that answers ``None`` — takes the class's own path unchanged.
+a storage that answers ``None`` — takes the class's own path unchanged. When
+the storage answered ``None`` for a file it holds (its header did not tell the
+dimensions within the probe's budget), what Django's path found is handed back
+to the storage's ``remember_dimensions(name, dimensions)``, so the next
+asker, in any process, is answered from the cache.
 
 The hook sits on ``django.core.files.images.ImageFile``, so every subclass
 that keeps Django's lookup benefits (``ImageFieldFile``, django-imagekit's
@@ -33,6 +37,9 @@ _originals: dict[type, Lookup] = {}
 def _asking_the_storage_first(original: Lookup) -> Lookup:
     @functools.wraps(original)
     def _get_image_dimensions(self: Any) -> Dimensions:
+        cached = self.__dict__.get("_dimensions_cache")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         if not hasattr(self, "_dimensions_cache"):
             storage: Any = getattr(self, "storage", None)
             answer = getattr(storage, "image_dimensions", None)
@@ -42,6 +49,11 @@ def _asking_the_storage_first(original: Lookup) -> Lookup:
                 if dimensions is not None:
                     self._dimensions_cache = dimensions
                     return dimensions  # type: ignore[no-any-return]
+                found = original(self)
+                remember = getattr(storage, "remember_dimensions", None)
+                if callable(remember):
+                    remember(name, tuple(found))
+                return found
         return original(self)
 
     _get_image_dimensions.ikstorage_hook = True  # type: ignore[attr-defined]

@@ -6,9 +6,13 @@ carries a format version so a record written by another release is ignored
 rather than misread. Each record also carries a *generation*: a random token
 minted whenever the record is written from new knowledge (a save, a delete, a
 backend probe). Facts learned later about the same file version (its modified
-time, when the probe could not tell it) are stored beside the record tagged
-with its generation, so they are only believed while that exact version of the
-record is current.
+time, or its dimensions when the header alone could not tell them) are stored
+beside the record tagged with its generation, so they are only believed while
+that exact version of the record is current.
+
+Keys are made for the name the wrapped storage actually uses (its *canonical*
+name, see :meth:`ikstorage.backends.base.Adapter.canonical`), so ``x.txt``,
+``./x.txt`` and ``Path("x.txt")`` share one record.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
-#: Bumped whenever the stored shape changes; part of every key and every value.
-FORMAT = 1
+#: Bumped whenever the stored shape or meaning changes; part of every key and every value.
+#: 2: ``dimensions_known`` is False for "not determined yet" (read Django's way once).
+FORMAT = 2
 
 
 def new_generation() -> str:
@@ -36,7 +41,8 @@ class Record:
     size: int | None = None
     width: int | None = None
     height: int | None = None
-    #: True once dimensions were determined; ``width is None`` then means "not an image".
+    #: True once dimensions were determined; ``width is None`` then means Django, too,
+    #: finds no dimensions. False: not determined yet (see :class:`DimensionsEntry`).
     dimensions_known: bool = False
     #: POSIX timestamp of the last modification, when the backend told us.
     modified: float | None = None
@@ -126,6 +132,35 @@ class ModifiedEntry:
         return cls(generation=generation, modified=float(modified))
 
 
+@dataclass(frozen=True, slots=True)
+class DimensionsEntry:
+    """Dimensions read Django's way after the record was written, valid for one generation.
+
+    Written when a record says "dimensions unknown" (a header the parser could
+    not read within its byte budget) and the first asker read the file.
+    """
+
+    generation: str
+    width: int | None
+    height: int | None
+
+    @property
+    def dimensions(self) -> tuple[int | None, int | None]:
+        return (self.width, self.height)
+
+    def to_plain(self) -> dict[str, Any]:
+        return {"v": FORMAT, "g": self.generation, "w": self.width, "h": self.height}
+
+    @classmethod
+    def from_plain(cls, data: object) -> DimensionsEntry | None:
+        if not isinstance(data, dict) or data.get("v") != FORMAT:
+            return None
+        try:
+            return cls(str(data["g"]), _opt_int(data["w"]), _opt_int(data["h"]))
+        except (KeyError, TypeError):
+            return None
+
+
 class Entry(Protocol):
     """What the cache stores: an object in L1, its plain form in L2."""
 
@@ -141,6 +176,8 @@ def decode(key: str, value: object) -> Entry | None:
         return UrlEntry.from_plain(value)
     if kind == "m":
         return ModifiedEntry.from_plain(value)
+    if kind == "d":
+        return DimensionsEntry.from_plain(value)
     return None
 
 
@@ -178,9 +215,16 @@ class Keys:
     def modified(self, name: str) -> str:
         return self._key("m", name)
 
-    def all(self, name: str) -> list[str]:
-        """Every key that may hold something about ``name`` (for invalidation)."""
-        return [self.record(name), self.url(name), self.modified(name)]
+    def dimensions(self, name: str) -> str:
+        return self._key("d", name)
+
+    def lease(self, name: str) -> str:
+        """The per-name write lease (see :mod:`ikstorage.lease`); never holds an entry."""
+        return self._key("l", name)
+
+    def facts(self, name: str) -> list[str]:
+        """Every key holding a fact about the file stored as ``name`` (canonical)."""
+        return [self.record(name), self.modified(name), self.dimensions(name)]
 
 
 @lru_cache(maxsize=4096)

@@ -6,77 +6,93 @@ answered from a metadata record kept in two cache levels (see
 :mod:`ikstorage.cache`); the first lookup of a name fills its record with the
 backend's cheapest probe (see :mod:`ikstorage.backends`).
 
-Correctness rules (``DESIGN.md``, invariants 1 to 5):
+Correctness rules (``DESIGN.md``, invariants 1 to 5 and 9 to 11):
 
-* ``save`` writes the record through only after the backend succeeded, with
-  size and dimensions read from the bytes being saved; ``delete`` leaves a
-  short-lived tombstone; read fills use ``add`` so they never overwrite a newer
-  record; a failed backend call removes whatever was cached for the name.
+* One stored file has one record: records are keyed by the name the wrapped
+  storage stores the file under (``Adapter.canonical``), however it is spelled.
+  A name the storage would refuse (``None``, traversal) goes straight to the
+  storage, so its error is the storage's own.
+* ``save`` and ``delete`` hold a short per-name lease in the shared cache
+  (:mod:`ikstorage.lease`) around the backend write and the record write, so
+  the record left behind is the one of the write the storage kept. ``save``
+  writes the record through only after the backend succeeded, with the size
+  and dimensions measured from the bytes saved (:mod:`ikstorage.uploads`);
+  ``delete`` leaves a short-lived tombstone; read fills use ``add`` so they
+  never overwrite a newer record; a failed backend call removes whatever was
+  cached for the name.
 * Choosing a free name (``get_available_name``) always asks the wrapped
   storage: a cached "missing" never lets a save overwrite an existing file.
 * A cached "missing" answers ``exists()`` only. ``size()``, ``get_modified_time()``
   and dimensions of a missing name go to the backend, so errors are exactly
   the wrapped storage's own.
+* Public attributes the class does not define (``bucket_name``, ``location``,
+  ``base_url``...) are read from the wrapped storage, as Django's
+  ``default_storage`` proxy does; setting one is an error naming that storage.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from datetime import UTC, datetime
-from typing import IO, Any
+import weakref
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.utils.deconstruct import deconstructible
 
-from ikstorage import metrics
+from ikstorage import batching, metrics, uploads
 from ikstorage.backends import Adapter, adapter_for
-from ikstorage.backends.base import DEFAULT_PROBE_BYTES, DEFAULT_PROBE_LIMIT
+from ikstorage.bypass import bypass_cache, bypassed
 from ikstorage.cache import MetadataCache
-from ikstorage.imageinfo import dimensions_from_file
-from ikstorage.records import Keys, ModifiedEntry, Record, UrlEntry, new_generation
+from ikstorage.exceptions import CacheConfigurationError, ConfigurationError
+from ikstorage.imageinfo import Dimensions
+from ikstorage.lease import Lease
+from ikstorage.options import Options, parse
+from ikstorage.records import DimensionsEntry, Keys, ModifiedEntry, Record, UrlEntry
+from ikstorage.singleflight import SingleFlight
 
 __all__ = ["CachedStorage", "bypass_cache"]
 
-#: Defaults of the OPTIONS; ``docs/settings.md`` gives the reason for each.
-DEFAULTS: dict[str, Any] = {
-    "cache": "default",
-    "timeout": 24 * 60 * 60,
-    "missing_timeout": 60,
-    "local_timeout": 60,
-    "local_maxsize": 10_000,
-    "url_expiry_margin": 300,
-    "probe_bytes": DEFAULT_PROBE_BYTES,
-    "probe_limit": DEFAULT_PROBE_LIMIT,
-}
-OPTIONS = frozenset({"storage", *DEFAULTS})
-
-_bypass: ContextVar[bool] = ContextVar("ikstorage_bypass", default=False)
+#: Every CachedStorage alive, so a settings change (tests) resets what was derived.
+_live: weakref.WeakSet[CachedStorage] = weakref.WeakSet()
+#: Backend probes in progress in this process, by record key.
+_flights: SingleFlight[Record] = SingleFlight()
 
 
-@contextmanager
-def bypass_cache() -> Iterator[None]:
-    """Inside this block every ``CachedStorage`` passes every call straight through.
-
-    Used to measure what a page costs without ikstorage (``ikstorage_profile
-    --compare``); nothing is read from or written to the cache meanwhile.
-    """
-    token = _bypass.set(True)
-    try:
-        yield
-    finally:
-        _bypass.reset(token)
+def settings_changed(setting: str) -> None:
+    """Forget what each storage derived from settings (``setting_changed`` receiver)."""
+    for storage in list(_live):
+        storage._forget_derived(setting)
 
 
 def _rebuild(args: tuple[Any, ...], kwargs: dict[str, Any]) -> CachedStorage:
     return CachedStorage(*args, **kwargs)
+
+
+class _Name(NamedTuple):
+    """What a name spelling resolves to, memoized: a warm page asks about each name thrice."""
+
+    #: The name the storage stores the file under; ``None`` when it refuses the name.
+    stored: str | None
+    #: The record key (of ``stored``), ``None`` with it.
+    record: str | None
+    #: The URL key (of the spelling: URLs depend on it).
+    url: str
+
+
+def _nothing(key: str) -> None:
+    return None
+
+
+def _spelling(name: Any) -> str:
+    """The name as the caller spelled it (URLs depend on the spelling, not the file)."""
+    return str(os.fspath(name))
 
 
 @deconstructible(path="ikstorage.CachedStorage")
@@ -85,51 +101,81 @@ class CachedStorage(Storage):
 
     ``storage`` is a ``STORAGES`` alias, a ``{"BACKEND": ..., "OPTIONS": ...}``
     dict, or a ``Storage`` instance; it is built on first use, so settings may
-    name aliases in any order. ``cache`` is a ``CACHES`` alias.
+    name aliases in any order. ``cache`` is a ``CACHES`` alias. The other
+    options are listed in ``docs/settings.md``.
     """
 
+    #: Tells :mod:`ikstorage.fieldfiles` to note names bound for this storage.
+    ikstorage_batches = True
+
     def __init__(self, storage: Any = None, cache: str = "default", **options: Any) -> None:
-        unknown = sorted(set(options) - OPTIONS)
-        if unknown:
-            raise ImproperlyConfigured(
-                f"CachedStorage got unknown option(s) {', '.join(map(repr, unknown))}; "
-                f"valid options are {', '.join(sorted(OPTIONS))}."
-            )
-        if storage is None:
-            raise ImproperlyConfigured(
-                "CachedStorage needs the 'storage' option: a STORAGES alias, a "
-                "{'BACKEND': ..., 'OPTIONS': ...} dict, or a Storage instance."
-            )
-        if not isinstance(storage, str | Mapping | Storage):
-            raise ImproperlyConfigured(
-                f"CachedStorage 'storage' must be a STORAGES alias, a dict or a Storage "
-                f"instance, not {type(storage).__name__}."
-            )
-        if not isinstance(cache, str):
-            raise ImproperlyConfigured("CachedStorage 'cache' must be a CACHES alias (a string).")
-        values = {**DEFAULTS, **options}
-        self._storage_spec = storage
-        self.cache_alias = cache
-        self.timeout: float | None = _seconds("timeout", values["timeout"], allow_none=True)
-        self.missing_timeout = _seconds("missing_timeout", values["missing_timeout"])
-        self.local_timeout = _seconds("local_timeout", values["local_timeout"])
-        self.url_expiry_margin = _seconds("url_expiry_margin", values["url_expiry_margin"])
-        self.local_maxsize = _count("local_maxsize", values["local_maxsize"], 1)
-        self.probe_bytes = _count("probe_bytes", values["probe_bytes"], 1024)
-        self.probe_limit = _count("probe_limit", values["probe_limit"], self.probe_bytes)
+        self._options = parse({"storage": storage, "cache": cache, **options})
         self._lock = threading.Lock()
         self._wrapped: Storage | None = None
         self._adapter: Adapter | None = None
         self._keys: Keys | None = None
         self._cache: MetadataCache | None = None
+        self._names: dict[str, _Name] = {}
+        #: L1's read, bound once the cache is built (the warm page's only lookup).
+        self._l1_get: Callable[[str], Any] = _nothing
+        _live.add(self)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        args, kwargs = self._constructor_args  # type: ignore[attr-defined]
+        args, kwargs = self._constructor_args
         return (_rebuild, (args, kwargs))
 
     def __repr__(self) -> str:
-        spec, alias = getattr(self, "_storage_spec", None), getattr(self, "cache_alias", None)
-        return f"<CachedStorage of {spec!r} in cache {alias!r}>"
+        options: Options | None = self.__dict__.get("_options")
+        if options is None:
+            return "<CachedStorage>"
+        return f"<CachedStorage of {options.storage!r} in cache {options.cache!r}>"
+
+    # -- the wrapped storage's attributes ---------------------------------------
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names this class does not define: ``bucket_name``,
+        # ``location``, ``querystring_auth``... are the wrapped storage's.
+        if name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(self.wrapped, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_") and not hasattr(type(self), name):
+            wrapped = self.wrapped
+            if hasattr(wrapped, name):
+                raise AttributeError(
+                    f"{name!r} belongs to the wrapped storage {type(wrapped).__name__} "
+                    f"({wrapped!r}); CachedStorage only reads it. Set it there: "
+                    f"storage.wrapped.{name} = ..., or in that storage's OPTIONS."
+                )
+        super().__setattr__(name, value)
+
+    # -- options ------------------------------------------------------------------
+
+    @property
+    def options(self) -> Options:
+        """The validated OPTIONS."""
+        return self._options
+
+    @property
+    def cache_alias(self) -> str:
+        return self._options.cache
+
+    @property
+    def timeout(self) -> float | None:
+        return self._options.timeout
+
+    @property
+    def missing_timeout(self) -> float:
+        return self._options.missing_timeout
+
+    @property
+    def url_expiry_margin(self) -> float:
+        return self._options.url_expiry_margin
+
+    @property
+    def probe_limit(self) -> int:
+        return self._options.probe_limit
 
     # -- the wrapped storage and its helpers, built on first use ---------------
 
@@ -145,59 +191,74 @@ class CachedStorage(Storage):
     def _build_wrapped(self) -> Storage:
         from django.core.files.storage import InvalidStorageError, storages
 
-        spec = self._storage_spec
+        spec = self._options.storage
         if isinstance(spec, Storage):
             return spec
         if isinstance(spec, str):
             try:
                 built = storages[spec]
             except InvalidStorageError:
-                raise ImproperlyConfigured(
+                raise ConfigurationError(
                     f"CachedStorage 'storage' names {spec!r}, which is not an alias in "
                     f"settings.STORAGES (aliases: {', '.join(sorted(storages.backends))})."
                 ) from None
             if built is self:
-                raise ImproperlyConfigured(
+                raise ConfigurationError(
                     f"CachedStorage 'storage' names {spec!r}, the alias of this storage itself."
                 )
             return built
         if "BACKEND" not in spec:
-            raise ImproperlyConfigured(
+            raise ConfigurationError(
                 "CachedStorage 'storage' dict needs a 'BACKEND' key "
                 "(and optionally 'OPTIONS'), as an entry of settings.STORAGES does."
             )
         return storages.create_storage(dict(spec))
 
+    def _forget_derived(self, setting: str) -> None:
+        """A setting changed: the storage's location, URL or alias may be another now."""
+        self._adapter = None
+        self._keys = None
+        self._names = {}
+        if setting == "STORAGES" and isinstance(self._options.storage, str):
+            self._wrapped = None
+
     @property
     def adapter(self) -> Adapter:
-        if self._adapter is None:
-            self._adapter = adapter_for(
-                self.wrapped, probe_bytes=self.probe_bytes, probe_limit=self.probe_limit
+        adapter = self._adapter
+        if adapter is None:
+            adapter = self._adapter = adapter_for(
+                self.wrapped,
+                probe_bytes=self._options.probe_bytes,
+                probe_limit=self._options.probe_limit,
             )
-        return self._adapter
+        return adapter
 
     @property
     def keys(self) -> Keys:
-        if self._keys is None:
+        keys = self._keys
+        if keys is None:
             identity = self.adapter.identity()
-            if isinstance(self._storage_spec, str):
-                identity += f"|alias={self._storage_spec}"
-            self._keys = Keys(identity)
-        return self._keys
+            if isinstance(self._options.storage, str):
+                identity += f"|alias={self._options.storage}"
+            keys = self._keys = Keys(identity)
+        return keys
 
     @property
     def cache(self) -> MetadataCache:
         if self._cache is None:
-            if self.cache_alias not in settings.CACHES:
-                raise ImproperlyConfigured(
-                    f"CachedStorage 'cache' names {self.cache_alias!r}, which is not an alias "
-                    f"in settings.CACHES (aliases: {', '.join(sorted(settings.CACHES))})."
+            alias = self._options.cache
+            if alias not in settings.CACHES:
+                raise CacheConfigurationError(
+                    f"CachedStorage 'cache' names {alias!r}, which is not an alias "
+                    f"in settings.CACHES (aliases: {', '.join(sorted(settings.CACHES))}).",
+                    alias=alias,
                 )
             self._cache = MetadataCache(
-                self.cache_alias,
-                local_timeout=self.local_timeout,
-                local_maxsize=self.local_maxsize,
+                alias,
+                local_timeout=self._options.local_timeout,
+                local_maxsize=self._options.local_maxsize,
             )
+            self._l1_get = self._cache.local_get
         return self._cache
 
     def _pass(self, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -205,17 +266,83 @@ class CachedStorage(Storage):
         metrics.storage_call(method)
         return getattr(self.wrapped, method)(*args, **kwargs)
 
+    def _canonical(self, name: Any) -> str | None:
+        """The stored name of ``name``; ``None`` when the wrapped storage must answer itself.
+
+        Whatever the adapter cannot turn into a name (``None``, a traversal the
+        storage refuses, a type it does not take) is handed to the wrapped
+        storage unchanged, so the answer or the error is exactly its own.
+        """
+        if type(name) is str:
+            return self._name(name).stored
+        try:
+            return self.adapter.canonical(name)
+        except Exception:
+            return None
+
+    def _name(self, name: str) -> _Name:
+        """The memoized keys of a ``str`` name."""
+        known = self._names.get(name)
+        if known is not None:
+            return known
+        try:
+            stored: str | None = self.adapter.canonical(name)
+        except Exception:
+            stored = None
+        keys = self.keys
+        known = _Name(stored, None if stored is None else keys.record(stored), keys.url(name))
+        names = self._names
+        if len(names) >= 4 * self._options.local_maxsize:
+            names.clear()  # a bound on memory; the next lookups rebuild what is still asked
+        names[name] = known
+        return known
+
+    def _local_hit(self, key: str | None) -> Any:
+        """L1's entry for ``key`` without a round trip (the warm page's path), or ``None``."""
+        if key is None:
+            return None
+        entry = self.cache.local(key)
+        if entry is not None and metrics.sinks.current:
+            metrics.cache("l1", 1, 0)
+        return entry
+
     # -- records --------------------------------------------------------------
 
     def metadata(self, name: str) -> Record:
         """The record for ``name``, filled from the backend if no cache level has it."""
-        key = self.keys.record(name)
-        record = self.cache.get(key, siblings=[self.keys.url(name)])
-        if not isinstance(record, Record):
-            record = self.adapter.probe(name)
-            timeout = self.timeout if record.exists else self.missing_timeout
-            self.cache.add(key, record, timeout)
+        return self._record(self.adapter.canonical(name), name)
+
+    def _record(self, stored: str, name: Any) -> Record:
+        key = self.keys.record(stored)
+        record = self.cache.get(key, siblings=lambda: self._batch(self.keys.url(_spelling(name))))
+        if isinstance(record, Record):
+            return record
+        # Concurrent askers in this process share one probe (single-flight).
+        return _flights.do(key, lambda: self._fill(key, name))
+
+    def _fill(self, key: str, name: Any) -> Record:
+        """Probe the backend for ``name`` and add the record (a read fill never overwrites)."""
+        known = self.cache.local(key)  # filled by a flight that ended just before ours
+        if isinstance(known, Record):
+            return known
+        record = self.adapter.probe(name)
+        if record.exists:
+            self.cache.add(key, record, self._record_timeout())
+        else:
+            self.cache.add(key, record, self.missing_timeout)
         return record
+
+    def _record_timeout(self) -> float | None:
+        """A positive record's L2 lifetime: ``timeout`` less up to ``timeout_jitter`` of it.
+
+        Records written in one burst (a bulk upload, a prewarm) then expire over a
+        spread of time instead of in the same second (the cache *avalanche*); the
+        staleness bound stays ``timeout``.
+        """
+        timeout = self.timeout
+        if timeout is None or not timeout:
+            return timeout
+        return timeout * (1.0 - self._options.timeout_jitter * random.random())
 
     def invalidate(self, name: str) -> None:
         """Forget everything cached about ``name``, in L2 and in this process.
@@ -223,7 +350,11 @@ class CachedStorage(Storage):
         For code that writes to the bucket behind ikstorage's back. Other
         processes may answer from their L1 for up to ``local_timeout`` seconds.
         """
-        self.cache.delete_many(self.keys.all(name))
+        keys = [self.keys.url(_spelling(name))]
+        stored = self._canonical(name)
+        if stored is not None:
+            keys += self.keys.facts(stored)
+        self.cache.delete_many(keys)
 
     def prefetch(self, files: Iterable[str | File[Any] | None]) -> None:
         """Load the records and URLs of many files into this process in one round trip.
@@ -231,39 +362,70 @@ class CachedStorage(Storage):
         Accepts names or field files (empty fields are skipped). Names that no
         cache level knows stay unknown; they are filled when first asked.
         """
-        if _bypass.get():
+        if bypassed():
             return
         keys: list[str] = []
         for item in files:
             name = item if isinstance(item, str) else getattr(item, "name", None)
-            if name:
-                keys += [self.keys.record(name), self.keys.url(name)]
+            stored = self._canonical(name) if name else None
+            if stored is not None:
+                keys += [self.keys.record(stored), self.keys.url(_spelling(name))]
         if keys:
             self.cache.get_many(keys)
 
-    def image_dimensions(self, name: str) -> tuple[int | None, int | None] | None:
-        """``(width, height)`` from the record; ``None`` when the caller should read the file.
+    def image_dimensions(self, name: str) -> Dimensions | None:
+        """``(width, height)`` as Django would compute it; ``None``: read the file Django's way.
 
         Used by the ``ImageFile`` hook (:mod:`ikstorage.hooks`). ``None`` for a
-        name recorded as missing, so Django's own path raises its usual error.
+        name recorded as missing, so Django's own path raises its usual error,
+        and for dimensions not determined yet; the hook then hands what Django
+        found to :meth:`remember_dimensions`.
         """
-        if _bypass.get():
+        if bypassed():
             return None
-        record = self.metadata(name)
-        if not record.exists or not record.dimensions_known:
+        if type(name) is str:
+            known = self._names.get(name)
+            record = None if known is None or known.record is None else self._l1_get(known.record)
+            if type(record) is Record and record.exists and record.dimensions_known:
+                if metrics.sinks.current:
+                    metrics.cache("l1", 1, 0)
+                return (record.width, record.height)
+        stored = self._canonical(name)
+        if stored is None:
             return None
-        return record.dimensions
+        record = self._record(stored, name)
+        if not record.exists:
+            return None
+        if record.dimensions_known:
+            return record.dimensions
+        entry = self.cache.get(self.keys.dimensions(stored))
+        if isinstance(entry, DimensionsEntry) and entry.generation == record.generation:
+            return entry.dimensions
+        return None
+
+    def remember_dimensions(self, name: str, dimensions: Dimensions) -> None:
+        """Keep dimensions read Django's way beside the record they belong to."""
+        stored = self._canonical(name)
+        if bypassed() or stored is None:
+            return
+        record = self._record(stored, name)
+        if record.exists and not record.dimensions_known:
+            entry = DimensionsEntry(record.generation, *dimensions)
+            # Safe to ``set``: believed only beside this record generation.
+            self.cache.set(self.keys.dimensions(stored), entry, self.timeout)
 
     # -- memoized Storage API -------------------------------------------------
 
     def exists(self, name: str) -> bool:
-        if _bypass.get():
+        stored = None if bypassed() else self._canonical(name)
+        if stored is None:
             return bool(self._pass("exists", name))
-        return self.metadata(name).exists
+        return self._record(stored, name).exists
 
     def size(self, name: str) -> int:
-        if not _bypass.get():
-            record = self.metadata(name)
+        stored = None if bypassed() else self._canonical(name)
+        if stored is not None:
+            record = self._record(stored, name)
             if record.exists and record.size is not None:
                 return record.size
             if not record.exists:
@@ -271,28 +433,50 @@ class CachedStorage(Storage):
         return int(self._pass("size", name))
 
     def get_modified_time(self, name: str) -> datetime:
-        if _bypass.get():
+        stored = None if bypassed() else self._canonical(name)
+        if stored is None:
             return self._pass("get_modified_time", name)  # type: ignore[no-any-return]
-        record = self.metadata(name)
+        record = self._record(stored, name)
         if not record.exists:
             return self._believed_missing("get_modified_time", name)  # type: ignore[no-any-return]
+        adapter = self.adapter
         if record.modified is not None:
-            return _datetime(record.modified)
-        key = self.keys.modified(name)
+            known = adapter.modified_from_plain(record.modified)
+            if known is not None:
+                return known
+        key = self.keys.modified(stored)
         entry = self.cache.get(key)
         if isinstance(entry, ModifiedEntry) and entry.generation == record.generation:
-            return _datetime(entry.modified)
+            known = adapter.modified_from_plain(entry.modified)
+            if known is not None:
+                return known
         modified: datetime = self._pass("get_modified_time", name)
-        learned = ModifiedEntry(record.generation, modified.timestamp())
-        # Safe to ``set``: the entry is believed only beside this record generation.
-        self.cache.set(key, learned, self.timeout)
+        timestamp = adapter.modified_to_plain(modified)
+        if timestamp is not None:
+            # Safe to ``set``: the entry is believed only beside this record generation.
+            self.cache.set(key, ModifiedEntry(record.generation, timestamp), self.timeout)
         return modified
 
     def url(self, name: str | None, *args: Any, **kwargs: Any) -> str:
-        if args or kwargs or _bypass.get() or name is None:
+        # The warm page's path: a public URL this process already holds.
+        if type(name) is str and not args and not kwargs:
+            known = self._names.get(name)
+            if known is not None:
+                entry = self._l1_get(known.url)
+                if type(entry) is UrlEntry and entry.expires is None and not bypassed():
+                    if metrics.sinks.current:
+                        metrics.cache("l1", 1, 0)
+                    return entry.url
+        if args or kwargs or bypassed() or not isinstance(name, str | os.PathLike):
             return self._pass("url", name, *args, **kwargs)  # type: ignore[no-any-return]
-        key = self.keys.url(name)
-        entry = self.cache.get(key, siblings=[self.keys.record(name)])
+        if type(name) is str:
+            known = self._local_hit(self._name(name).url)
+            if type(known) is UrlEntry and (
+                known.expires is None or known.expires - self.url_expiry_margin > time.time()
+            ):
+                return known.url
+        key = self.keys.url(_spelling(name))
+        entry = self.cache.get(key, siblings=lambda: self._batch(*self._record_key(name)))
         if isinstance(entry, UrlEntry) and (
             entry.expires is None or entry.expires - self.url_expiry_margin > time.time()
         ):
@@ -307,7 +491,25 @@ class CachedStorage(Storage):
             self.cache.set(key, UrlEntry(url, now + lifetime), ttl)
         return url
 
-    def _believed_missing(self, method: str, name: str) -> Any:
+    def _batch(self, *own: str) -> list[str]:
+        """``own`` keys plus the records and URLs of the names noted for this storage.
+
+        Called on an L1 miss: the ``get_many`` it feeds fetches the whole page
+        (:mod:`ikstorage.batching`) in the round trip this lookup makes anyway.
+        """
+        keys = list(own)
+        for noted in batching.take(self):
+            known = self._name(noted)
+            if known.record is not None:
+                keys.append(known.record)
+            keys.append(known.url)
+        return keys
+
+    def _record_key(self, name: Any) -> list[str]:
+        stored = self._canonical(name)
+        return [] if stored is None else [self.keys.record(stored)]
+
+    def _believed_missing(self, method: str, name: Any) -> Any:
         """Ask the backend about a name recorded as missing; its error is the answer."""
         result = self._pass(method, name)
         self.invalidate(name)  # it exists after all: the negative entry was stale
@@ -315,45 +517,79 @@ class CachedStorage(Storage):
 
     # -- writes ---------------------------------------------------------------
 
+    def _lease(self, stored: str) -> Lease:
+        """Hold the write lease of one stored name (waits for another writer of it)."""
+        wait = self._options.write_lease_timeout
+        lease = Lease(self.cache, self.keys.lease(stored), ttl=wait)
+        lease.acquire(wait=wait)
+        return lease
+
+    def save(self, name: str | None, content: Any, max_length: int | None = None) -> str:
+        if type(self.wrapped).save is Storage.save:
+            # Django's own flow: the wrapped storage chooses the name, ``_save`` below writes.
+            return super().save(name, content, max_length=max_length)
+        # The wrapped storage has a save() of its own: use it as it is, and let the
+        # next reader learn what it stored.
+        saved: str = self._pass("save", name, content, max_length=max_length)
+        if not bypassed():
+            self.invalidate(saved)
+            stored = self._canonical(saved)
+            if stored is not None:
+                parents = self.adapter.parents(stored)
+                self.cache.delete_many([self.keys.record(p) for p in parents])
+        return saved
+
     def _save(self, name: str, content: File[Any]) -> str:
-        if _bypass.get():
+        stored = None if bypassed() else self._canonical(name)
+        if stored is None:
             return self._pass("_save", name, content)  # type: ignore[no-any-return]
-        size = self.adapter.saved_size(name, content)
-        seekable = _seekable(content)
-        dims = dimensions_from_file(content, limit=self.probe_limit) if seekable else None
+        upload = uploads.inspect(self.adapter, name, content, probe_limit=self.probe_limit)
+        lease = self._lease(stored)
         try:
             saved: str = self._pass("_save", name, content)
         except BaseException:
-            self.invalidate(name)
+            lease.release(also=self.keys.facts(stored))
             raise
-        if size is None or not seekable:
-            self.invalidate(saved)
-            return saved
-        record = Record(
-            exists=True,
-            size=size,
-            width=dims[0] if dims else None,
-            height=dims[1] if dims else None,
-            dimensions_known=True,
-            generation=new_generation(),
-        )
-        self.cache.set(self.keys.record(saved), record, self.timeout)
+        saved_stored = self._canonical(saved)
+        stale = [self.keys.record(parent) for parent in self.adapter.parents(stored)]
+        record = upload.record()
+        if saved_stored == stored and record is not None and lease.still_held:
+            self.cache.set(self.keys.record(stored), record, self._record_timeout())
+        else:
+            # Not ordered (no lease), or the storage chose another name than the one
+            # leased, or the stored size is not known: the next reader asks the backend.
+            stale += self.keys.facts(stored)
+            if saved_stored is not None and saved_stored != stored:
+                stale += self.keys.facts(saved_stored)
+                stale += [self.keys.record(p) for p in self.adapter.parents(saved_stored)]
+        lease.release(also=stale)
         return saved
 
     def delete(self, name: str) -> None:
-        if _bypass.get():
+        stored = None if bypassed() else self._canonical(name)
+        if stored is None:
             self._pass("delete", name)
             return
+        lease = self._lease(stored)
+        # A folder deleted with its contents takes their records along; the folders
+        # above it changed too (their modified time, on a file system).
+        stale = [
+            key for inside in self.adapter.deleted_with(stored) for key in self.keys.facts(inside)
+        ]
+        stale += [self.keys.record(parent) for parent in self.adapter.parents(stored)]
         try:
             self._pass("delete", name)
         except BaseException:
-            self.invalidate(name)
+            lease.release(also=[*self.keys.facts(stored), *stale])
             raise
-        self.cache.set(self.keys.record(name), Record.missing(), self.missing_timeout)
+        # Even unordered, a tombstone is the safer guess: it is short-lived, while a
+        # slow reader re-filling "exists" after a plain invalidation lasts a day.
+        self.cache.set(self.keys.record(stored), Record.missing(), self.missing_timeout)
+        lease.release(also=stale)
 
     def _open(self, name: str, mode: str = "rb") -> File[Any]:
         file: File[Any] = self._pass("open", name, mode)
-        if _bypass.get() or not set(mode) & set("wax+"):
+        if bypassed() or not set(mode) & set("wax+"):
             return file
         # Written through the file object: the record is unknown until it closes.
         self.invalidate(name)
@@ -398,34 +634,3 @@ class CachedStorage(Storage):
 
     def get_created_time(self, name: str) -> datetime:
         return self._pass("get_created_time", name)  # type: ignore[no-any-return]
-
-
-def _datetime(timestamp: float) -> datetime:
-    """The datetime Django storages return: aware UTC with USE_TZ, else naive local."""
-    return datetime.fromtimestamp(timestamp, tz=UTC if settings.USE_TZ else None)
-
-
-def _seekable(content: File[Any] | IO[bytes]) -> bool:
-    try:
-        return bool(content.seekable()) if hasattr(content, "seekable") else False
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
-def _seconds(option: str, value: Any, *, allow_none: bool = False) -> float:
-    if value is None and allow_none:
-        return None  # type: ignore[return-value]
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ImproperlyConfigured(
-            f"CachedStorage {option!r} must be a number of seconds ≥ 0"
-            f"{' or None' if allow_none else ''}, not {value!r}."
-        )
-    return float(value)
-
-
-def _count(option: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ImproperlyConfigured(
-            f"CachedStorage {option!r} must be a whole number ≥ {minimum}, not {value!r}."
-        )
-    return value

@@ -19,6 +19,25 @@ from tests.servers import memcached_server, moto_server, redis_server
 __all__ = ["memcached_server", "moto_server", "redis_server"]
 
 
+#: Test files of the long tiers: run by the README's test command and one tox env,
+#: not by every Python x Django pair (see tox.ini). Paths relative to tests/.
+HEAVY = (
+    "stateful/",
+    "resilience/test_soak.py",
+    "test_image_corpus.py",
+    "test_imageinfo_fuzz.py",
+    "renditions/test_corpus.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        where = Path(str(item.path)).relative_to(root).as_posix()
+        if where.startswith(HEAVY):
+            item.add_marker(pytest.mark.heavy)
+
+
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts with empty L1 and L2 and fake AWS credentials."""

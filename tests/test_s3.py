@@ -65,7 +65,8 @@ def test_missing_and_non_images(s3: Any, s3_storage: Any) -> None:
     assert calls.s3 == {"GetObject": 1}
     with count_calls() as calls:
         assert storage.size("clip.mp4") == 100_000
-        assert storage.image_dimensions("clip.mp4") == (None, None)
+        # Not determined: an ImageFile asking reads it Django's way, once.
+        assert storage.image_dimensions("clip.mp4") is None
     assert calls.s3 == {"HeadObject": 1}
     assert calls.bytes_downloaded == 0
     with count_calls() as calls:  # an empty object has no byte 0 to range over
@@ -291,18 +292,31 @@ def test_bad_images_are_stored_with_honest_dimensions(
     assert storage.image_dimensions(saved) == dims  # and the same when probed from S3
 
 
-def test_decompression_bomb_header_is_sized_not_decoded(s3: Any, s3_storage: Any) -> None:
+def test_decompression_bomb_is_stored_and_refused_as_django_refuses_it(
+    s3: Any, s3_storage: Any
+) -> None:
+    """Django's ``.width`` raises DecompressionBombError for a bomb header; so does ours."""
+    from django.core.files.images import ImageFile
+    from PIL import Image
+
     from tests.images import png_header_only
 
     data = png_header_only(100_000, 100_000)
     storage = CachedStorage(storage=s3_storage)
-    saved = storage.save("bomb.png", ContentFile(data, name="bomb.png"))
-    assert storage.image_dimensions(saved) == (100_000, 100_000)
+    with count_calls() as calls:
+        saved = storage.save("bomb.png", ContentFile(data, name="bomb.png"))
+    assert calls.s3 == {"PutObject": 1}
+    assert s3.get_object(Bucket="media", Key=saved)["Body"].read() == data  # nothing lost
+    assert storage.image_dimensions(saved) is None  # unknown: Django's own way decides
+    with storage.open(saved) as opened, pytest.raises(Image.DecompressionBombError):
+        _ = ImageFile(opened).width
     clear_local()
     from django.core.cache import caches
 
     caches["default"].clear()
-    assert storage.image_dimensions(saved) == (100_000, 100_000)
+    with count_calls() as calls:
+        assert storage.image_dimensions(saved) is None  # the cold probe agrees
+    assert calls.s3 == {"GetObject": 1}
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.files.storage import Storage
+from django.core.files.storage import FileSystemStorage, InMemoryStorage, Storage
 
 from ikstorage.backends.base import Adapter
 from ikstorage.backends.generic import GenericAdapter
+from ikstorage.backends.local import FileSystemAdapter, MemoryAdapter
 
-__all__ = ["Adapter", "GenericAdapter", "adapter_for"]
+__all__ = ["Adapter", "FileSystemAdapter", "GenericAdapter", "MemoryAdapter", "adapter_for"]
 
 
 def adapter_for(storage: Storage, *, probe_bytes: int, probe_limit: int) -> Adapter:
@@ -20,4 +21,8 @@ def adapter_for(storage: Storage, *, probe_bytes: int, probe_limit: int) -> Adap
         from ikstorage.backends.s3 import S3Adapter
 
         return S3Adapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)
+    if isinstance(storage, FileSystemStorage):
+        return FileSystemAdapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)
+    if isinstance(storage, InMemoryStorage):
+        return MemoryAdapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)
     return GenericAdapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)

@@ -7,11 +7,16 @@ files it serves (so two storages never share cache records).
 
 from __future__ import annotations
 
+import functools
+import os
+import posixpath
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage
 
@@ -28,7 +33,14 @@ FOLLOW_UP_BYTES = 16 * 1024
 
 
 class Adapter(ABC):
-    """Backend-specific knowledge for :class:`ikstorage.CachedStorage`."""
+    """Backend-specific knowledge for :class:`ikstorage.CachedStorage`.
+
+    Besides the probe, an adapter knows how the backend spells a name
+    (:meth:`canonical`, so every spelling of one stored file shares one
+    record), which records a write may change besides its own (:meth:`parents`),
+    what size a save will store (:meth:`stored_size`) and how the backend turns
+    a modified time into a ``datetime`` (:meth:`modified_from_plain`).
+    """
 
     def __init__(
         self,
@@ -40,6 +52,8 @@ class Adapter(ABC):
         self.storage = storage
         self.probe_bytes = probe_bytes
         self.probe_limit = max(probe_limit, probe_bytes)
+        # Memoized: a page asks about the same few hundred names over and over.
+        self.canonical: Callable[[Any], str] = functools.lru_cache(maxsize=4096)(self._canonical)
 
     @abstractmethod
     def identity(self) -> str:
@@ -53,12 +67,61 @@ class Adapter(ABC):
         exist; any other backend error propagates unchanged.
         """
 
-    def saved_size(self, name: str, content: File[Any]) -> int | None:
-        """Size the backend will report for ``content`` once saved, if knowable up front."""
-        try:
-            return int(content.size)
-        except (AttributeError, TypeError, ValueError, OSError):
+    def _canonical(self, name: Any) -> str:
+        """The name the backend stores ``name`` under; raises for names it would refuse.
+
+        A storage ikstorage knows nothing about may treat ``./x`` and ``x`` as two
+        files, so the name is kept as spelled (``docs/differences.md``).
+        Anything that is not a ``str`` or ``os.PathLike`` raises ``TypeError``:
+        the caller then lets the wrapped storage answer (or raise) itself.
+        """
+        if isinstance(name, str | os.PathLike):
+            return os.fspath(name)
+        raise TypeError(f"not a file name: {name!r}")
+
+    def parents(self, name: str) -> list[str]:
+        """Canonical names a write of ``name`` may bring into existence (its folders).
+
+        A cached "missing" for ``photos`` must not outlive a save of
+        ``photos/a.jpg`` on a storage with real directories.
+        """
+        found: list[str] = []
+        parent = posixpath.dirname(name)
+        while parent and parent not in (".", "/") and parent not in found:
+            found.append(parent)
+            parent = posixpath.dirname(parent)
+        return found
+
+    def deleted_with(self, name: str) -> list[str]:
+        """Canonical names that ``delete(name)`` removes besides ``name`` itself.
+
+        Empty for storages whose ``delete`` removes one file (or an empty
+        folder); a storage that deletes a folder with its contents lists them,
+        so their records go too. Asked before the delete.
+        """
+        return []
+
+    def stored_size(self, name: str, content: File[Any], length: int | None) -> int | None:
+        """Bytes the backend will store for ``content`` (``length`` bytes of binary
+        data from its start), or ``None`` when that cannot be known before the write."""
+        return length
+
+    def modified_to_plain(self, modified: datetime) -> float | None:
+        """A timestamp that :meth:`modified_from_plain` turns back into ``modified``.
+
+        For a storage ikstorage does not know, only aware datetimes (an instant)
+        are cached, and only while ``USE_TZ`` is on; a naive one is in a zone
+        only the storage knows, so it is asked each time.
+        """
+        if modified.tzinfo is None or not settings.USE_TZ:
             return None
+        return modified.timestamp()
+
+    def modified_from_plain(self, timestamp: float) -> datetime | None:
+        """The ``datetime`` the storage would return; ``None``: ask the storage."""
+        if not settings.USE_TZ:
+            return None
+        return datetime.fromtimestamp(timestamp, tz=UTC)
 
     def url_lifetime(self) -> int | None:
         """Seconds a URL from ``storage.url(name)`` stays valid; ``None`` if forever."""
@@ -110,21 +173,50 @@ class RangeReader:
         self.fetched += len(data)
 
     def read_at(self, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes at ``offset``: fewer only at the end of the file.
+
+        Bytes already held are served from memory, also when a read straddles
+        two earlier reads; only the gaps are fetched. A gap the budget cannot
+        pay for raises ``ProbeLimitExceeded`` (never a short read that would
+        look like the end of the file).
+        """
         from ikstorage.imageinfo import ProbeLimitExceeded
 
         if self._size is not None:
             length = min(length, self._size - offset)
         if length <= 0:
             return b""
+        end = offset + length
+        parts: list[bytes] = []
+        pos = offset
+        while pos < end:
+            piece = self._held(pos, end)
+            if piece:
+                parts.append(piece)
+                pos += len(piece)
+                continue
+            if self._budget <= 0:
+                raise ProbeLimitExceeded(pos)
+            want = self._first if not self._chunks else max(end - pos, FOLLOW_UP_BYTES)
+            want = min(want, self._budget, self._next_start(pos) - pos)
+            if self._size is not None:
+                want = min(want, self._size - pos)
+            data = self._fetch(pos, want)
+            if not data:
+                break  # the end of the file
+            self._keep(pos, data)
+            if len(data) < want and pos + len(data) < end:
+                parts.append(data)
+                break  # a short answer: the end of the file
+        return b"".join(parts)
+
+    def _held(self, pos: int, end: int) -> bytes:
         for start, data in self._chunks:
-            if start <= offset and offset + length <= start + len(data):
-                return data[offset - start : offset - start + length]
-        if self._budget <= 0:
-            raise ProbeLimitExceeded(offset)
-        want = self._first if not self._chunks else max(length, FOLLOW_UP_BYTES)
-        want = min(want, self._budget)
-        if self._size is not None:
-            want = min(want, self._size - offset)
-        data = self._fetch(offset, want)
-        self._keep(offset, data)
-        return data[:length]
+            if start <= pos < start + len(data):
+                return data[pos - start : min(end, start + len(data)) - start]
+        return b""
+
+    def _next_start(self, pos: int) -> int:
+        """Where the next held bytes after ``pos`` begin (a fetch stops there)."""
+        later = [start for start, _ in self._chunks if start > pos]
+        return min(later) if later else 1 << 62

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.files.storage import FileSystemStorage
-
 from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
-from ikstorage.imageinfo import is_image_name, read_dimensions
+from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
 from ikstorage.records import Record, new_generation
 
 
@@ -21,15 +19,12 @@ class GenericAdapter(Adapter):
     def identity(self) -> str:
         storage = self.storage
         parts = [class_path(storage)]
-        if isinstance(storage, FileSystemStorage):
-            parts += [str(storage.location), str(storage.base_url)]
+        deconstruct = getattr(storage, "deconstruct", None)
+        if callable(deconstruct):
+            _path, args, kwargs = deconstruct()
+            parts += [repr(args), repr(sorted(kwargs.items()))]
         else:
-            deconstruct = getattr(storage, "deconstruct", None)
-            if callable(deconstruct):
-                _path, args, kwargs = deconstruct()
-                parts += [repr(args), repr(sorted(kwargs.items()))]
-            else:
-                parts.append(str(id(storage)))
+            parts.append(str(id(storage)))
         return "|".join(parts)
 
     def probe(self, name: str) -> Record:
@@ -37,23 +32,32 @@ class GenericAdapter(Adapter):
             exists = self.storage.exists(name)
         if not exists:
             return Record.missing()
-        with self.call("size"):
-            size = self.storage.size(name)
-        width = height = None
-        if is_image_name(name) and size:
+        try:
+            with self.call("size"):
+                size: int | None = self.storage.size(name)
+        except FileNotFoundError:  # deleted between the two calls: the later answer wins
+            return Record.missing()
+        except OSError:
+            # It exists but has no size to tell (a folder on InMemoryStorage): the
+            # record keeps "exists" and ``size()`` asks the storage, error and all.
+            size = None
+        # Names that are not images are never opened (a video has no width to
+        # learn); their dimensions stay unknown until someone asks Django's way.
+        dims = None
+        if size is not None and is_image_name(str(name)):
             dims = self._read_dimensions(name, size)
-            if dims:
-                width, height = dims
         return Record(
             exists=True,
             size=size,
-            width=width,
-            height=height,
-            dimensions_known=True,
+            width=dims[0] if dims else None,
+            height=dims[1] if dims else None,
+            dimensions_known=dims is not None,
             generation=new_generation(),
         )
 
-    def _read_dimensions(self, name: str, size: int) -> tuple[int, int] | None:
+    def _read_dimensions(self, name: str, size: int) -> Dimensions | None:
+        if not size:  # Django finds no dimensions in an empty file either
+            return (None, None)
         with self.call("open"), self.storage.open(name, "rb") as fh:
 
             def fetch(offset: int, length: int) -> bytes:
@@ -63,4 +67,4 @@ class GenericAdapter(Adapter):
                 return data
 
             reader = RangeReader(fetch, size=size, first=self.probe_bytes, limit=self.probe_limit)
-            return read_dimensions(reader.read_at)
+            return read_dimensions(reader.read_at, size)

@@ -6,27 +6,30 @@ modified time, and hands over the header bytes that hold an image's
 dimensions. Names that are not images get a ``HeadObject`` instead, so a
 2 GB video is never downloaded to learn it has no width.
 
-Two django-storages internals are used, both stable since 1.10:
+Three django-storages internals are used, all stable since 1.10:
 ``S3Storage._normalize_name`` (the object key for a name, with ``location``
-applied and traversal refused) and ``_filter_download_params`` (the SSE-C
-parameters a read must repeat). Using them keeps keys and errors identical to
-what ``S3Storage`` itself would produce.
+applied and traversal refused), ``_get_write_parameters`` (the ``ContentType``
+that decides whether an upload is gzipped) and ``_filter_download_params`` (the
+SSE-C parameters a read must repeat). Using them keeps keys, sizes and errors
+identical to what ``S3Storage`` itself produces.
 """
 
 from __future__ import annotations
 
-import mimetypes
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+from django.conf import settings
 from django.core.files import File
+from django.utils import timezone
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
-from ikstorage.imageinfo import is_image_name, read_dimensions
+from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
 from ikstorage.records import Record, new_generation
 
 try:
@@ -61,12 +64,39 @@ class S3Adapter(Adapter):
             )
         )
 
-    def saved_size(self, name: str, content: File[Any]) -> int | None:
-        """``None`` when S3Storage will gzip the upload: the stored size is not ``content.size``."""
-        content_type = getattr(content, "content_type", None) or mimetypes.guess_type(name)[0]
-        if self.storage.gzip and content_type in self.storage.gzip_content_types:
-            return None
-        return super().saved_size(name, content)
+    def _canonical(self, name: Any) -> str:
+        # The object key: ``dir//x``, ``dir/./x``, ``back\\slash`` and ``./x``
+        # all become the key S3Storage reads and writes.
+        return self.storage._normalize_name(clean_name(name))  # type: ignore[no-any-return]
+
+    def parents(self, name: str) -> list[str]:
+        # S3 has no folders: ``exists("dir")`` is False before and after a save of
+        # ``dir/x``, so no other record changes.
+        return []
+
+    def stored_size(self, name: str, content: File[Any], length: int | None) -> int | None:
+        """``None`` when S3Storage will gzip the upload: the stored size is not the input's.
+
+        The decision is S3Storage's own: the ``ContentType`` of its write
+        parameters (``object_parameters`` first, then the file, then the name).
+        """
+        s = self.storage
+        if s.gzip:
+            params = s._get_write_parameters(self.canonical(name), content)
+            if params["ContentType"] in s.gzip_content_types and "ContentEncoding" not in params:
+                return None
+        return length
+
+    def modified_to_plain(self, modified: datetime) -> float | None:
+        if modified.tzinfo is None:  # S3Storage made it naive in the current time zone
+            modified = timezone.make_aware(modified)
+        return modified.timestamp()
+
+    def modified_from_plain(self, timestamp: float) -> datetime | None:
+        # As S3Storage.get_modified_time: aware with USE_TZ, else naive in the
+        # *current* time zone (``timezone.override`` included).
+        aware = datetime.fromtimestamp(timestamp, tz=UTC)
+        return aware if settings.USE_TZ else timezone.make_naive(aware)
 
     def url_lifetime(self) -> int | None:
         s = self.storage
@@ -77,14 +107,14 @@ class S3Adapter(Adapter):
         return int(s.querystring_expire)
 
     def _params(self, name: str) -> dict[str, Any]:
-        key = self.storage._normalize_name(clean_name(name))
+        key = self.canonical(name)
         params = _filter_download_params(self.storage.get_object_parameters(key))
         return {"Bucket": self.storage.bucket_name, "Key": key, **params}
 
     def probe(self, name: str) -> Record:
         params = self._params(name)
         client = self.storage.connection.meta.client
-        if not is_image_name(name):
+        if not is_image_name(params["Key"]):
             return self._head(client, params)
         try:
             with self.call("probe"):
@@ -93,7 +123,7 @@ class S3Adapter(Adapter):
             if _status(err) == 404:
                 return Record.missing()
             if _status(err) == 416:  # an empty object has no byte 0
-                return self._head(client, params)
+                return self._head(client, params, (None, None))
             raise
         body: bytes = response["Body"].read()
         metrics.probe_bytes(len(body))
@@ -110,10 +140,12 @@ class S3Adapter(Adapter):
         reader = RangeReader(
             fetch, size=size, first=self.probe_bytes, limit=self.probe_limit, initial=body
         )
-        dims = read_dimensions(reader.read_at)
+        dims = read_dimensions(reader.read_at, size)
         return _record(response, size, dims)
 
-    def _head(self, client: Any, params: dict[str, Any]) -> Record:
+    def _head(self, client: Any, params: dict[str, Any], dims: Dimensions | None = None) -> Record:
+        """A HEAD; ``dims`` is what is known of the dimensions without reading
+        (``None``: unknown, as for every name that is not an image's)."""
         try:
             with self.call("probe"):
                 response = client.head_object(**params)
@@ -121,7 +153,7 @@ class S3Adapter(Adapter):
             if _status(err) == 404:
                 return Record.missing()
             raise
-        return _record(response, int(response["ContentLength"]), None)
+        return _record(response, int(response["ContentLength"]), dims)
 
 
 def _status(err: ClientError) -> int | None:
@@ -129,14 +161,14 @@ def _status(err: ClientError) -> int | None:
     return int(status) if status is not None else None
 
 
-def _record(response: dict[str, Any], size: int, dims: tuple[int, int] | None) -> Record:
+def _record(response: dict[str, Any], size: int, dims: Dimensions | None) -> Record:
     modified = response.get("LastModified")
     return Record(
         exists=True,
         size=size,
         width=dims[0] if dims else None,
         height=dims[1] if dims else None,
-        dimensions_known=True,
+        dimensions_known=dims is not None,
         modified=modified.timestamp() if modified is not None else None,
         etag=response.get("ETag"),
         generation=new_generation(),

@@ -1,9 +1,9 @@
 """The ``IKSTORAGE_PROFILER`` setting, read on every access.
 
 Reading on access (not at import) lets ``override_settings`` switch the
-middleware on and off in tests. Unknown keys and bad values raise
-``ImproperlyConfigured`` naming the key, so a typo cannot silently leave
-profiling on in production.
+middleware on and off in tests. Unknown keys and bad values raise a
+``ConfigurationError`` (an ``ImproperlyConfigured``) naming the key, so a typo
+cannot silently leave profiling on in production.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import random
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+
+from ikstorage.exceptions import ConfigurationError
 
 DEFAULTS: dict[str, Any] = {
     # Profile only when DEBUG is on: the Server-Timing header tells any client
@@ -29,22 +30,22 @@ def options() -> dict[str, Any]:
     """``IKSTORAGE_PROFILER`` merged over the defaults, validated."""
     given = getattr(settings, "IKSTORAGE_PROFILER", None) or {}
     if not isinstance(given, dict):
-        raise ImproperlyConfigured("IKSTORAGE_PROFILER must be a dict.")
+        raise ConfigurationError("IKSTORAGE_PROFILER must be a dict.")
     unknown = sorted(set(given) - set(DEFAULTS))
     if unknown:
-        raise ImproperlyConfigured(
+        raise ConfigurationError(
             f"IKSTORAGE_PROFILER has unknown key {unknown[0]!r}; "
             f"valid keys are {', '.join(sorted(DEFAULTS))}."
         )
     merged = {**DEFAULTS, **given}
     if merged["ENABLED"] not in ("debug", True, False):
-        raise ImproperlyConfigured(
+        raise ConfigurationError(
             f"IKSTORAGE_PROFILER['ENABLED'] must be 'debug', True or False, "
             f"not {merged['ENABLED']!r}."
         )
     rate = merged["SAMPLE_RATE"]
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
-        raise ImproperlyConfigured(
+        raise ConfigurationError(
             f"IKSTORAGE_PROFILER['SAMPLE_RATE'] must be a number from 0 to 1, not {rate!r}."
         )
     return merged

@@ -11,3 +11,15 @@ class Photo(models.Model):
 
     class Meta:
         app_label = "testapp"
+
+
+class PhotoRow(models.Model):
+    """The physical limit: a row that already holds everything the page prints."""
+
+    title = models.CharField(max_length=100, blank=True)
+    url = models.CharField(max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+
+    class Meta:
+        app_label = "testapp"

@@ -56,7 +56,6 @@ def summary(
     cold: Measurement,
     warm: Measurement,
     new_process: Measurement,
-    no_prefetch: Measurement,
 ) -> str:
     """The headline, then one line each for the cold cache and the new process."""
     saved = plain.s3_total - warm.s3_total
@@ -68,7 +67,7 @@ def summary(
             f"({cold.s3_total / images:.2f} per image) instead of {plain.s3_total}, "
             f"{cold.bytes_downloaded:,} bytes downloaded instead of {plain.bytes_downloaded:,}.",
             f"New process sharing only the cache: {plural(new_process.s3_total, 'S3 call')}, "
-            f"{plural(new_process.round_trips, 'cache round trip')} with prefetch "
-            f"({no_prefetch.round_trips} without).",
+            f"{plural(new_process.round_trips, 'cache round trip')} for the whole page "
+            f"(the view has no ikstorage code).",
         ]
     )

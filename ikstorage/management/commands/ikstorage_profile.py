@@ -67,7 +67,7 @@ class Command(BaseCommand):
 
     def _render(self, url: str, *, bypass: bool) -> tuple[int, Calls]:
         """Request ``url`` once, counting; raise ``CommandError`` if it fails."""
-        from ikstorage.storage import bypass_cache
+        from ikstorage.bypass import bypass_cache
 
         client = Client(raise_request_exception=True)
         # The test client calls itself "testserver"; let it in without asking

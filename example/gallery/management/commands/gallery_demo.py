@@ -1,12 +1,11 @@
 """``manage.py gallery_demo``: what ikstorage saves a gallery page on S3, measured.
 
 Fills the gallery with sample photos uploaded through the model, then renders
-``/gallery/`` five ways and prints the S3 calls of each: with the plain
+``/gallery/`` four ways and prints the S3 calls of each: with the plain
 ``S3Storage`` (ikstorage bypassed), with ikstorage on a cold cache, warm in
-this process, and in a new process that shares only the cache (with and
-without ``prefetch``). It fails, with the reason, if any render differs from
-the plain one or shows wrong dimensions: a saving that changes the page is
-not a saving.
+this process, and in a new process that shares only the cache. It fails,
+with the reason, if any render differs from the plain one or shows wrong
+dimensions: a saving that changes the page is not a saving.
 """
 
 from __future__ import annotations
@@ -40,8 +39,7 @@ ROWS = {
     "plain": "plain S3Storage (no ikstorage)",
     "cold": "ikstorage, cold cache",
     "warm": "ikstorage, warm (same process)",
-    "new_process": "ikstorage, new process + prefetch",
-    "new_process_no_prefetch": "ikstorage, new process, no prefetch",
+    "new_process": "ikstorage, new process",
 }
 
 
@@ -84,7 +82,6 @@ class Command(BaseCommand):
         renders["cold"] = measure.render(PATH)
         renders["warm"] = measure.render(PATH)
         renders["new_process"] = self._render_elsewhere(PATH, delay)
-        renders["new_process_no_prefetch"] = self._render_elsewhere(f"{PATH}?prefetch=0", delay)
         self._check(photos, renders)
 
         if options["json"]:
@@ -202,7 +199,6 @@ class Command(BaseCommand):
                 renders["cold"],
                 renders["warm"],
                 renders["new_process"],
-                renders["new_process_no_prefetch"],
             )
         )
         self.stdout.write("\n".join(lines))

@@ -1,0 +1,105 @@
+"""The errors ikstorage raises, one base class for all of them.
+
+Each class also inherits the standard type that fits, so code written against
+Django or the standard library keeps working: a configuration mistake is an
+:class:`~django.core.exceptions.ImproperlyConfigured` (what Django raises for
+its own setup mistakes; ``manage.py check`` reports the same mistakes with an
+ID), a missing package is also an :class:`ImportError`.
+
+None of them derives from :class:`ValueError` or :class:`TypeError` on purpose:
+code that catches those around a storage call to handle a bad name or a bad
+file must not take a configuration mistake for one and carry on.
+
+A cache *outage* (connection refused, timeout) is never an exception here: it
+is answered from the storage with a logged warning (see :mod:`ikstorage.cache`).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+__all__ = [
+    "CacheConfigurationError",
+    "ConfigurationError",
+    "IkStorageError",
+    "MissingLibraryError",
+]
+
+
+class IkStorageError(Exception):
+    """Base class of every error ikstorage raises itself.
+
+    Subclasses keep their extra attributes keyword-only with defaults so that
+    they survive pickling (task workers send exceptions between processes).
+    """
+
+
+class ConfigurationError(IkStorageError, ImproperlyConfigured):
+    """A setting or an OPTIONS value is wrong: the message names it, the bad
+    value and what is expected."""
+
+
+class CacheConfigurationError(ConfigurationError):
+    """A cache alias a storage uses cannot work however healthy its server is:
+    the alias is not in ``CACHES``, or its ``BACKEND`` does not import."""
+
+    def __init__(self, message: str, *, alias: str = "") -> None:
+        super().__init__(message)
+        self.alias = alias
+
+
+class MissingLibraryError(ConfigurationError, ImportError):
+    """A package the configuration needs is not installed.
+
+    ``package`` is what to ``pip install``; ``name`` (as on any
+    :class:`ImportError`) is the module that failed to import.
+    """
+
+    def __init__(self, message: str, *, package: str = "", name: str | None = None) -> None:
+        ConfigurationError.__init__(self, message)
+        self.msg = message
+        self.name = name
+        self.package = package
+
+
+__all__ += ["RenditionError", "TooManyPixelsError", "UnreadableImageError"]
+
+
+class RenditionError(IkStorageError):
+    """No rendition could be made from a source; the source itself is unaffected.
+
+    ``reason`` is a short stable code (a plain string a record can hold) so the
+    failure can be remembered and not retried: ``"empty"``, ``"not-an-image"``,
+    ``"corrupt"``, ``"too-many-pixels"`` or ``"encode-failed"``. Retrying the
+    same bytes gives the same answer for every reason but ``"encode-failed"``.
+    """
+
+    default_reason = "encode-failed"
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or self.default_reason
+
+
+class UnreadableImageError(RenditionError):
+    """The source is empty, not an image in an accepted format, corrupt or truncated."""
+
+    default_reason = "corrupt"
+
+
+class TooManyPixelsError(RenditionError):
+    """The source's header claims more pixels than allowed: refused before any decoding.
+
+    ``width`` and ``height`` are 0 when Pillow refused the header before telling
+    them (its own decompression-bomb limit); ``limit`` is the cap that applied.
+    """
+
+    default_reason = "too-many-pixels"
+
+    def __init__(
+        self, message: str, *, width: int = 0, height: int = 0, limit: int = 0, reason: str = ""
+    ) -> None:
+        super().__init__(message, reason=reason)
+        self.width = width
+        self.height = height
+        self.limit = limit

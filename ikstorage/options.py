@@ -1,0 +1,117 @@
+"""The OPTIONS of ``CachedStorage``: defaults, validation, unknown keys rejected.
+
+Read once, when the storage is built, so a typo fails at start-up (and at
+``manage.py check``, as ``ikstorage.E002``) rather than on a live page. Every
+option, its default and the reason for it are listed in ``docs/settings.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.storage import Storage
+
+from ikstorage.backends.base import DEFAULT_PROBE_BYTES, DEFAULT_PROBE_LIMIT
+from ikstorage.exceptions import ConfigurationError
+
+__all__ = ["DEFAULTS", "NAMES", "Options", "parse"]
+
+#: Defaults of the OPTIONS; ``docs/settings.md`` gives the reason for each.
+DEFAULTS: dict[str, Any] = {
+    "cache": "default",
+    "timeout": 24 * 60 * 60,
+    "missing_timeout": 60,
+    "local_timeout": 60,
+    "local_maxsize": 10_000,
+    "url_expiry_margin": 300,
+    "probe_bytes": DEFAULT_PROBE_BYTES,
+    "probe_limit": DEFAULT_PROBE_LIMIT,
+    "write_lease_timeout": 30,
+    "timeout_jitter": 0.1,
+}
+#: Every option name ``CachedStorage`` accepts.
+NAMES = frozenset({"storage", *DEFAULTS})
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Validated OPTIONS of one ``CachedStorage``."""
+
+    #: A ``STORAGES`` alias, a ``{"BACKEND": ..., "OPTIONS": ...}`` dict or a ``Storage``.
+    storage: str | Mapping[str, Any] | Storage
+    cache: str
+    timeout: float | None
+    missing_timeout: float
+    local_timeout: float
+    local_maxsize: int
+    url_expiry_margin: float
+    probe_bytes: int
+    probe_limit: int
+    write_lease_timeout: float
+    timeout_jitter: float
+
+
+def parse(given: Mapping[str, Any]) -> Options:
+    """Validate ``given`` (the keyword arguments of ``CachedStorage``) against the defaults."""
+    unknown = sorted(set(given) - NAMES)
+    if unknown:
+        raise ConfigurationError(
+            f"CachedStorage got unknown option(s) {', '.join(map(repr, unknown))}; "
+            f"valid options are {', '.join(sorted(NAMES))}."
+        )
+    storage = given.get("storage")
+    if storage is None:
+        raise ConfigurationError(
+            "CachedStorage needs the 'storage' option: a STORAGES alias, a "
+            "{'BACKEND': ..., 'OPTIONS': ...} dict, or a Storage instance."
+        )
+    if not isinstance(storage, str | Mapping | Storage):
+        raise ConfigurationError(
+            f"CachedStorage 'storage' must be a STORAGES alias, a dict or a Storage "
+            f"instance, not {type(storage).__name__}."
+        )
+    values = {**DEFAULTS, **given}
+    if not isinstance(values["cache"], str):
+        raise ConfigurationError("CachedStorage 'cache' must be a CACHES alias (a string).")
+    probe_bytes = _count("probe_bytes", values["probe_bytes"], 1024)
+    return Options(
+        storage=storage,
+        cache=values["cache"],
+        timeout=None if values["timeout"] is None else _seconds("timeout", values["timeout"]),
+        missing_timeout=_seconds("missing_timeout", values["missing_timeout"]),
+        local_timeout=_seconds("local_timeout", values["local_timeout"]),
+        local_maxsize=_count("local_maxsize", values["local_maxsize"], 1),
+        url_expiry_margin=_seconds("url_expiry_margin", values["url_expiry_margin"]),
+        probe_bytes=probe_bytes,
+        probe_limit=_count("probe_limit", values["probe_limit"], probe_bytes),
+        write_lease_timeout=_seconds("write_lease_timeout", values["write_lease_timeout"], 1),
+        timeout_jitter=_fraction("timeout_jitter", values["timeout_jitter"]),
+    )
+
+
+def _seconds(option: str, value: Any, minimum: float = 0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= minimum:
+        none = " or None" if option == "timeout" else ""
+        raise ConfigurationError(
+            f"CachedStorage {option!r} must be a number of seconds ≥ {minimum:g}{none}, "
+            f"not {value!r}."
+        )
+    return float(value)
+
+
+def _fraction(option: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 0.5:
+        raise ConfigurationError(
+            f"CachedStorage {option!r} must be a fraction from 0 to 0.5, not {value!r}."
+        )
+    return float(value)
+
+
+def _count(option: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigurationError(
+            f"CachedStorage {option!r} must be a whole number ≥ {minimum}, not {value!r}."
+        )
+    return value

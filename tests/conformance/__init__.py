@@ -1,0 +1,1 @@
+"""Upstream storage test suites run with CachedStorage as the storage under test."""

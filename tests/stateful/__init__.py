@@ -1,0 +1,1 @@
+"""Property-based and multi-process checks that ``CachedStorage`` answers like its storage."""
