@@ -31,7 +31,7 @@ from django.core.cache import caches
 from ikstorage import cache_errors, metrics
 from ikstorage.conf import conf
 from ikstorage.memory import LocalCache
-from ikstorage.records import Entry, decode
+from ikstorage.records import Entry, decode, is_record_key
 
 logger = logging.getLogger("ikstorage.cache")
 
@@ -95,12 +95,27 @@ class _Health:
         raise problem from exc
 
     def _flush(self) -> bool:
+        """Settle the keys whose change L2 missed during an outage, before anything else.
+
+        A record key gets a short-lived *blocker* rather than a plain delete: a
+        reader whose probe began before the outage's write must not ``add`` its
+        stale "exists" back (fills never overwrite). Readers meanwhile treat the
+        blocker as a miss and ask the storage. Other keys (URLs, leases) are
+        deleted.
+        """
         with self.lock:
             keys, self.pending = list(self.pending), set()
             overflowed, self.overflowed = self.overflowed, False
+        records = [key for key in keys if is_record_key(key)]
+        others = [key for key in keys if not is_record_key(key)]
         try:
-            metrics.round_trip("delete_many")
-            caches[self.alias].delete_many(keys)
+            cache = l2(self.alias)
+            if records:
+                metrics.round_trip("set_many")
+                cache.set_many(dict.fromkeys(records, BLOCKER), BLOCKER_TIMEOUT)
+            if others:
+                metrics.round_trip("delete_many")
+                cache.delete_many(others)
         except Exception as exc:
             # Whatever went wrong, these keys still must be dropped later.
             self.remember(keys)
@@ -148,6 +163,29 @@ class _Health:
             retry_after,
             f" ({suppressed} similar warning(s) suppressed)" if suppressed else "",
         )
+
+
+#: What ``run`` returns when L2 was not reached (distinct from any cache's own answer).
+_DOWN: Any = object()
+#: Written over a record that changed while L2 was down; decodes as no record.
+BLOCKER: dict[str, Any] = {"v": "blocked"}
+#: Seconds a blocker lives: longer than a slow reader's probe, as a tombstone does.
+BLOCKER_TIMEOUT = 60
+
+
+def l2(alias: str) -> Any:
+    """The object ikstorage calls for ``caches[alias]``: the cache, or one that raises.
+
+    django-redis with ``IGNORE_EXCEPTIONS`` turns every connection error into a
+    silent miss, so the breaker would never open (each lookup waits out its
+    own timeout) and a delete made during an outage would be lost. Its client
+    (``cache.client``, the same methods without the swallowing decorator)
+    raises ``ConnectionInterrupted`` instead, which is an outage here.
+    """
+    cache = caches[alias]
+    if type(cache).__module__.startswith("django_redis") and hasattr(cache, "client"):
+        return cache.client
+    return cache
 
 
 class _Absent:
@@ -252,7 +290,7 @@ class MetadataCache:
             return found
         fetch = wanted + [k for k in siblings if k not in found and k not in wanted]
         remote: dict[str, Any] = self._health.run(
-            "get_many", lambda: caches[self.alias].get_many(fetch), {}
+            "get_many", lambda: l2(self.alias).get_many(fetch), {}
         )
         hits = 0
         for key in fetch:
@@ -268,21 +306,25 @@ class MetadataCache:
         metrics.cache("l2", hits, len(wanted) - hits)
         return found
 
-    def add(self, key: str, value: Entry, timeout: float | None) -> None:
-        """Fill after a read: never overwrites a newer value another writer put in L2."""
+    def add(self, key: str, value: Entry, timeout: float | None) -> bool:
+        """Fill after a read: never overwrites a newer value another writer put in L2.
+
+        ``False`` when L2 already held a value (this one was not stored).
+        """
         plain = value.to_plain()
-        added = self._health.run("add", lambda: caches[self.alias].add(key, plain, timeout), None)
+        added = self._health.run("add", lambda: l2(self.alias).add(key, plain, timeout), None)
         if added is not False:
             # Stored, or L2 unavailable: what we just read from the backend is the
             # best answer this process has.
             self._local_set(key, value, timeout)
-        else:
-            # L2 holds a newer value: leave L1 empty so the next lookup reads it.
-            self._local_drop([key])
+            return True
+        # L2 holds a newer value: leave L1 empty so the next lookup reads it.
+        self._local_drop([key])
+        return False
 
     def add_raw(self, key: str, value: str, timeout: float) -> bool | None:
         """``add`` a plain string to L2 only (a lease token); ``None`` when L2 is unavailable."""
-        added = self._health.run("add", lambda: caches[self.alias].add(key, value, timeout), None)
+        added = self._health.run("add", lambda: l2(self.alias).add(key, value, timeout), None)
         return None if added is None else bool(added)
 
     def set(self, key: str, value: Entry, timeout: float | None) -> None:
@@ -294,17 +336,21 @@ class MetadataCache:
             self._local_set(key, value, timeout)
         plain = {key: value.to_plain() for key, value in values.items()}
         failed = self._health.run(
-            "set_many", lambda: caches[self.alias].set_many(plain, timeout), None
+            "set_many", lambda: l2(self.alias).set_many(plain, timeout), _DOWN
         )
-        if failed is None or failed:
-            self._health.remember(values if failed is None else failed)
+        # Django's caches return the keys they could not store; django-redis returns
+        # None when it stored them all.
+        if failed is _DOWN:
+            self._health.remember(values)
+        elif failed:
+            self._health.remember(failed)
 
     def delete_many(self, keys: Iterable[str]) -> None:
         keys = list(keys)
         self._local_drop(keys)
 
         def delete() -> bool:
-            caches[self.alias].delete_many(keys)
+            l2(self.alias).delete_many(keys)
             return True
 
         if not self._health.run("delete_many", delete, False):

@@ -9,12 +9,17 @@ IDs are stable and listed in ``docs/checks.md``:
 * ``ikstorage.E005`` — the cache's backend needs a client library that is not
   installed (``RedisCache`` without ``redis``, ``PyMemcacheCache`` without
   ``pymemcache``, ``PyLibMCCache`` without ``pylibmc``).
+* ``ikstorage.E006`` — ``render="defer"`` without Django's Tasks framework
+  (Django 6.0+, or the ``django-tasks`` backport).
+* ``ikstorage.E007`` — ``render="defer"`` on a storage that is not an entry of
+  ``STORAGES`` (a task worker finds it by its alias).
 * ``ikstorage.W001`` — the cache is local memory while ``DEBUG`` is off: each
   process has its own, so new processes start cold and writes in one process
   are not seen by the others until their entries expire.
 * ``ikstorage.W002`` — the cache is the dummy cache: nothing is cached.
 * ``ikstorage.W003`` — signed URLs expire sooner than ``url_expiry_margin``:
   they are never memoized.
+* ``ikstorage.W004`` — a Redis or Memcached cache without socket timeouts.
 """
 
 from __future__ import annotations
@@ -120,7 +125,8 @@ def _check_one(where: str, storage: Any) -> list[checks.CheckMessage]:
         )
     else:
         backend = settings.CACHES[alias].get("BACKEND")
-        errors += _check_backend(where, alias, backend)
+        unusable = _check_backend(where, alias, backend)
+        errors += unusable or _check_timeouts(where, alias, settings.CACHES[alias])
         if backend == LOCMEM and not settings.DEBUG:
             errors.append(
                 checks.Warning(
@@ -162,7 +168,71 @@ def _check_one(where: str, storage: Any) -> list[checks.CheckMessage]:
                 id="ikstorage.W003",
             )
         )
+    if storage.options.render == "defer":
+        errors += _check_deferred(where, storage)
     return errors
+
+
+#: Network caches and the OPTIONS that bound how long a call may wait.
+TIMEOUT_OPTIONS = {
+    "django.core.cache.backends.redis.RedisCache": ("socket_timeout", "socket_connect_timeout"),
+    "django_redis.cache.RedisCache": ("SOCKET_TIMEOUT", "SOCKET_CONNECT_TIMEOUT"),
+    "django.core.cache.backends.memcached.PyMemcacheCache": ("timeout", "connect_timeout"),
+}
+
+
+def _check_timeouts(where: str, alias: str, config: dict[str, Any]) -> list[checks.CheckMessage]:
+    """``ikstorage.W004``: a network cache without socket timeouts.
+
+    The breaker turns a hung cache into one timeout per page, but only if a
+    call ever times out: redis-py waits 5 s by default, pymemcache forever.
+    """
+    wanted = TIMEOUT_OPTIONS.get(config.get("BACKEND", ""))
+    options = config.get("OPTIONS") or {}
+    if wanted is None or all(options.get(name) is not None for name in wanted):
+        return []
+    missing = [name for name in wanted if options.get(name) is None]
+    return [
+        checks.Warning(
+            f"The cache {alias!r} sets no {' or '.join(missing)}: a hung cache server "
+            "makes a page wait for the client's default (5 s for redis-py, forever for "
+            "pymemcache) before ikstorage answers from the storage.",
+            hint=f"Set OPTIONS {{{', '.join(f'{n!r}: 0.25' for n in missing)}}} "
+            "(see docs/production.md).",
+            obj=where,
+            id="ikstorage.W004",
+        )
+    ]
+
+
+def _check_deferred(where: str, storage: Any) -> list[checks.CheckMessage]:
+    """``render="defer"`` needs Django's Tasks framework and a STORAGES alias to find it by."""
+    from ikstorage.exceptions import ConfigurationError
+
+    try:
+        from ikstorage.renditions import tasks
+    except ImproperlyConfigured as exc:
+        return [
+            checks.Error(
+                str(exc),
+                hint="Use Django 6.0+, or pip install django-tasks on Django 5.2.",
+                obj=where,
+                id="ikstorage.E006",
+            )
+        ]
+    try:
+        tasks.storage_alias(storage)
+    except ConfigurationError as exc:
+        return [
+            checks.Error(
+                str(exc),
+                hint="Declare the storage in settings.STORAGES and point the field at it "
+                "(storage=lambda: storages['media']), or use render='save'.",
+                obj=where,
+                id="ikstorage.E007",
+            )
+        ]
+    return []
 
 
 def _check_backend(where: str, alias: str, backend: Any) -> list[checks.CheckMessage]:

@@ -103,3 +103,16 @@ class TooManyPixelsError(RenditionError):
         self.width = width
         self.height = height
         self.limit = limit
+
+
+__all__ += ["MissingRenditionError"]
+
+
+class MissingRenditionError(RenditionError, LookupError):
+    """A rendition was asked for that does not exist, with ``missing_renditions="error"``.
+
+    ``reason`` says why: the source's rendering failure code, ``"missing
+    source"`` or ``"not made yet"``.
+    """
+
+    default_reason = "not made yet"

@@ -30,7 +30,17 @@ DEFAULTS: dict[str, Any] = {
     "probe_limit": DEFAULT_PROBE_LIMIT,
     "write_lease_timeout": 30,
     "timeout_jitter": 0.1,
+    "specs": None,
+    "render": "save",
+    "missing_renditions": "generate",
+    "max_pixels": 50_000_000,
+    "rendition_prefix": "renditions/",
+    "rendition_cache_control": "public, max-age=31536000, immutable",
 }
+#: When renditions of a new upload are made.
+RENDER_CHOICES = ("save", "defer")
+#: What ``rendition()`` does for a source whose rendition does not exist (yet).
+MISSING_CHOICES = ("generate", "fallback", "error")
 #: Every option name ``CachedStorage`` accepts.
 NAMES = frozenset({"storage", *DEFAULTS})
 
@@ -51,6 +61,13 @@ class Options:
     probe_limit: int
     write_lease_timeout: float
     timeout_jitter: float
+    #: ``{name: Spec}`` (see :mod:`ikstorage.renditions.specs`); empty: no renditions.
+    specs: Mapping[str, Any]
+    render: str
+    missing_renditions: str
+    max_pixels: int
+    rendition_prefix: str
+    rendition_cache_control: str | None
 
 
 def parse(given: Mapping[str, Any]) -> Options:
@@ -88,6 +105,16 @@ def parse(given: Mapping[str, Any]) -> Options:
         probe_limit=_count("probe_limit", values["probe_limit"], probe_bytes),
         write_lease_timeout=_seconds("write_lease_timeout", values["write_lease_timeout"], 1),
         timeout_jitter=_fraction("timeout_jitter", values["timeout_jitter"]),
+        specs=_specs(values["specs"]),
+        render=_choice("render", values["render"], RENDER_CHOICES),
+        missing_renditions=_choice(
+            "missing_renditions", values["missing_renditions"], MISSING_CHOICES
+        ),
+        max_pixels=_count("max_pixels", values["max_pixels"], 1),
+        rendition_prefix=_prefix(values["rendition_prefix"]),
+        rendition_cache_control=_optional_text(
+            "rendition_cache_control", values["rendition_cache_control"]
+        ),
     )
 
 
@@ -99,6 +126,40 @@ def _seconds(option: str, value: Any, minimum: float = 0) -> float:
             f"not {value!r}."
         )
     return float(value)
+
+
+def _specs(value: Any) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    from ikstorage.renditions.specs import parse_specs  # Pillow only when specs are used
+
+    return parse_specs(value)
+
+
+def _choice(option: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigurationError(
+            f"CachedStorage {option!r} must be one of {', '.join(map(repr, choices))}, "
+            f"not {value!r}."
+        )
+    return str(value)
+
+
+def _prefix(value: Any) -> str:
+    if not isinstance(value, str) or not value.endswith("/") or value.startswith("/"):
+        raise ConfigurationError(
+            f"CachedStorage 'rendition_prefix' must be a relative folder ending in '/' "
+            f"(such as 'renditions/'), not {value!r}."
+        )
+    return value
+
+
+def _optional_text(option: str, value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ConfigurationError(
+            f"CachedStorage {option!r} must be a non-empty string or None, not {value!r}."
+        )
+    return value
 
 
 def _fraction(option: str, value: Any) -> float:

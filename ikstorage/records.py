@@ -25,12 +25,52 @@ from typing import Any, Protocol
 
 #: Bumped whenever the stored shape or meaning changes; part of every key and every value.
 #: 2: ``dimensions_known`` is False for "not determined yet" (read Django's way once).
-FORMAT = 2
+#: 3: renditions, placeholder, source digest and a rendition failure in the record.
+FORMAT = 3
 
 
 def new_generation() -> str:
     """A token that tells one written version of a record from any other."""
     return secrets.token_hex(6)
+
+
+@dataclass(frozen=True, slots=True)
+class RenditionInfo:
+    """One rendition of a source, as its record lists it: a page showing it needs no call."""
+
+    spec: str
+    #: The spec variant's fingerprint: a changed spec is a missing rendition.
+    fingerprint: str
+    format: str
+    name: str
+    width: int
+    height: int
+    size: int
+    #: Its URL when the storage's URLs never expire (no call, no lookup to show it).
+    url: str | None = None
+
+    def to_plain(self) -> list[Any]:
+        return [
+            self.spec,
+            self.fingerprint,
+            self.format,
+            self.name,
+            self.width,
+            self.height,
+            self.size,
+            self.url,
+        ]
+
+    @classmethod
+    def from_plain(cls, data: object) -> RenditionInfo:
+        if not isinstance(data, list) or len(data) != 8:
+            raise TypeError(data)
+        spec, fingerprint, fmt, name, width, height, size, url = data
+        if not all(isinstance(v, str) for v in (spec, fingerprint, fmt, name)):
+            raise TypeError(data)
+        if url is not None and not isinstance(url, str):
+            raise TypeError(data)
+        return cls(spec, fingerprint, fmt, name, _int(width), _int(height), _int(size), url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +88,14 @@ class Record:
     modified: float | None = None
     etag: str | None = None
     generation: str = ""
+    #: Renditions written for this version of the file (see :mod:`ikstorage.renditions`).
+    renditions: tuple[RenditionInfo, ...] = ()
+    #: ``(dominant colour, tiny data-URI preview)``, computed when the renditions were.
+    placeholder: tuple[str, str] | None = None
+    #: SHA-256 of the file's bytes, when ikstorage saw them (renditions are named by it).
+    digest: str | None = None
+    #: Why rendering failed for this version (``"not-an-image"``...): not retried.
+    rendition_error: str | None = None
 
     @classmethod
     def missing(cls) -> Record:
@@ -70,6 +118,10 @@ class Record:
             "m": self.modified,
             "t": self.etag,
             "g": self.generation,
+            "r": [r.to_plain() for r in self.renditions],
+            "p": None if self.placeholder is None else list(self.placeholder),
+            "x": self.digest,
+            "f": self.rendition_error,
         }
 
     @classmethod
@@ -87,9 +139,18 @@ class Record:
                 modified=None if data["m"] is None else float(data["m"]),
                 etag=None if data["t"] is None else str(data["t"]),
                 generation=str(data["g"]),
+                renditions=tuple(RenditionInfo.from_plain(r) for r in data["r"]),
+                placeholder=_placeholder(data["p"]),
+                digest=None if data["x"] is None else str(data["x"]),
+                rendition_error=None if data["f"] is None else str(data["f"]),
             )
         except (KeyError, TypeError, ValueError):
             return None
+
+    def rendition(self, spec: str, fmt: str | None = None) -> RenditionInfo | None:
+        """The rendition of ``spec`` (in ``fmt``, or the spec's last-listed format)."""
+        found = [r for r in self.renditions if r.spec == spec and (fmt is None or r.format == fmt)]
+        return found[-1] if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +228,11 @@ class Entry(Protocol):
     def to_plain(self) -> dict[str, Any]: ...
 
 
+def is_record_key(key: str) -> bool:
+    """True for the key of a :class:`Record` (the kind letter sits before the digest)."""
+    return key[-34:-33] == "r"
+
+
 def decode(key: str, value: object) -> Entry | None:
     """The entry a plain L2 value stands for, by the kind in its key; ``None`` if unreadable."""
     kind = key[-34]  # keys end in "<kind>:<32 hex digits>"
@@ -179,6 +245,24 @@ def decode(key: str, value: object) -> Entry | None:
     if kind == "d":
         return DimensionsEntry.from_plain(value)
     return None
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(value)
+    return value
+
+
+def _placeholder(value: object) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, str) for v in value)
+    ):
+        return (value[0], value[1])
+    raise TypeError(value)
 
 
 def _opt_int(value: object) -> int | None:
@@ -221,6 +305,10 @@ class Keys:
     def lease(self, name: str) -> str:
         """The per-name write lease (see :mod:`ikstorage.lease`); never holds an entry."""
         return self._key("l", name)
+
+    def queued(self, name: str) -> str:
+        """Marks a deferred rendering task as queued for ``name``; never holds an entry."""
+        return self._key("q", name)
 
     def facts(self, name: str) -> list[str]:
         """Every key holding a fact about the file stored as ``name`` (canonical)."""

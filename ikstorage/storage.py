@@ -32,6 +32,7 @@ Correctness rules (``DESIGN.md``, invariants 1 to 5 and 9 to 11):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import threading
@@ -54,7 +55,17 @@ from ikstorage.exceptions import CacheConfigurationError, ConfigurationError
 from ikstorage.imageinfo import Dimensions
 from ikstorage.lease import Lease
 from ikstorage.options import Options, parse
-from ikstorage.records import DimensionsEntry, Keys, ModifiedEntry, Record, UrlEntry
+from ikstorage.records import (
+    DimensionsEntry,
+    Keys,
+    ModifiedEntry,
+    Record,
+    RenditionInfo,
+    UrlEntry,
+)
+from ikstorage.renditions import lookup as rendition_lookup
+from ikstorage.renditions import saving as rendition_saving
+from ikstorage.renditions.lookup import Rendition
 from ikstorage.singleflight import SingleFlight
 
 __all__ = ["CachedStorage", "bypass_cache"]
@@ -344,6 +355,83 @@ class CachedStorage(Storage):
             return timeout
         return timeout * (1.0 - self._options.timeout_jitter * random.random())
 
+    # -- renditions -------------------------------------------------------------------
+
+    def rendition(self, name: str, spec: str, fmt: str | None = None) -> Rendition:
+        """The rendition ``spec`` of ``name`` (in format ``fmt``), from the source's record.
+
+        A missing one is handled as ``OPTIONS["missing_renditions"]`` says; see
+        :mod:`ikstorage.renditions.lookup`.
+        """
+        return rendition_lookup.find(self, name, spec, fmt)
+
+    def renditions(self, name: str) -> tuple[RenditionInfo, ...]:
+        """Every rendition the record of ``name`` lists (no backend call once cached)."""
+        return self.metadata(name).renditions
+
+    def render_missing(self, name: str, *, wait: float | None = None) -> int:
+        """Render the renditions ``name`` lacks (one download for all); returns how many it has.
+
+        Waits up to ``wait`` seconds (default ``write_lease_timeout``) for another
+        process rendering or writing the same file. Used by ``ikstorage_prewarm
+        --renditions`` and the deferred task.
+        """
+        timeout = self._options.write_lease_timeout if wait is None else wait
+        record = rendition_lookup.render_missing(self, name, wait=timeout)
+        return len((record or self.metadata(name)).renditions)
+
+    def public_url(self, name: str) -> str | None:
+        """The URL of ``name`` if the storage's URLs never expire, else ``None``."""
+        if self.adapter.url_lifetime() is not None:
+            return None
+        return self.url(name)
+
+    # -- bulk access, for prewarming a cache --------------------------------------
+
+    def cached_records(self, names: Iterable[str]) -> dict[str, Record]:
+        """The records the cache levels hold for ``names``, in one ``get_many``; no backend call.
+
+        Names nobody recorded (or that the storage would refuse) are absent from
+        the result.
+        """
+        wanted: dict[str, list[str]] = {}
+        for name in names:
+            stored = self._canonical(name)
+            if stored is not None:
+                wanted.setdefault(self.keys.record(stored), []).append(name)
+        found = self.cache.get_many(list(wanted))
+        return {
+            name: entry
+            for key, entry in found.items()
+            if isinstance(entry, Record)
+            for name in wanted[key]
+        }
+
+    def probe(self, name: str) -> Record:
+        """Ask the backend everything cacheable about ``name`` (the adapter's cheapest call).
+
+        Nothing is stored: see :meth:`store`. Concurrent probes of one name in
+        this process share one backend call.
+        """
+        stored = self.adapter.canonical(name)
+        return _flights.do(("probe", self.keys.record(stored)), lambda: self.adapter.probe(name))
+
+    def store(self, name: str, record: Record, *, replace: bool = False) -> bool:
+        """Keep ``record`` as what is known about ``name``; ``True`` if it was stored.
+
+        A fill (``replace=False``) uses ``add``: it never overwrites a record a
+        save or delete wrote meanwhile (invariant 2), and returns ``False`` then.
+        ``replace=True`` overwrites (``ikstorage_prewarm --refresh``: repairing
+        records after files changed behind ikstorage's back). Positive records
+        live ``timeout`` less the jitter; negative ones ``missing_timeout``.
+        """
+        key = self.keys.record(self.adapter.canonical(name))
+        timeout = self._record_timeout() if record.exists else self.missing_timeout
+        if replace:
+            self.cache.set(key, record, timeout)
+            return True
+        return self.cache.add(key, record, timeout)
+
     def invalidate(self, name: str) -> None:
         """Forget everything cached about ``name``, in L2 and in this process.
 
@@ -544,6 +632,8 @@ class CachedStorage(Storage):
         if stored is None:
             return self._pass("_save", name, content)  # type: ignore[no-any-return]
         upload = uploads.inspect(self.adapter, name, content, probe_limit=self.probe_limit)
+        # Renditions are rendered before the lease (CPU work holds up nobody).
+        prepared, previous = self._prepare_renditions(stored, content, upload)
         lease = self._lease(stored)
         try:
             saved: str = self._pass("_save", name, content)
@@ -553,8 +643,24 @@ class CachedStorage(Storage):
         saved_stored = self._canonical(saved)
         stale = [self.keys.record(parent) for parent in self.adapter.parents(stored)]
         record = upload.record()
+        obsolete: list[str] = []
         if saved_stored == stored and record is not None and lease.still_held:
+            if prepared is not None:
+                made = rendition_saving.write(self, stored, prepared)
+                record = dataclasses.replace(
+                    record,
+                    renditions=made,
+                    placeholder=prepared.placeholder,
+                    digest=prepared.digest,
+                    rendition_error=prepared.error,
+                )
+                if previous is not None:  # an overwrite: the old version's renditions go
+                    obsolete = rendition_saving.obsolete(previous.renditions, made)
             self.cache.set(self.keys.record(stored), record, self._record_timeout())
+            if prepared is not None and self._options.render == "defer":
+                from ikstorage.renditions import tasks
+
+                tasks.enqueue(self, saved)
         else:
             # Not ordered (no lease), or the storage chose another name than the one
             # leased, or the stored size is not known: the next reader asks the backend.
@@ -563,7 +669,32 @@ class CachedStorage(Storage):
                 stale += self.keys.facts(saved_stored)
                 stale += [self.keys.record(p) for p in self.adapter.parents(saved_stored)]
         lease.release(also=stale)
+        rendition_saving.remove(self, obsolete)
         return saved
+
+    def _prepare_renditions(
+        self, stored: str, content: File[Any], upload: uploads.Upload
+    ) -> tuple[rendition_saving.Prepared | None, Record | None]:
+        """Render the specs matching ``stored`` from ``content``; also the record it replaces.
+
+        ``(None, None)`` when no spec applies or the content is not a seekable
+        binary stream (then the first page asking renders them). With
+        ``render="defer"`` only the source's digest is taken here.
+        """
+        specs = self._options.specs
+        if not specs or upload.size is None:
+            return None, None
+        wanted = rendition_saving.variants_for(specs.values(), stored)
+        if not wanted:
+            return None, None
+        if self._options.render == "defer":
+            from ikstorage.renditions.naming import source_digest
+
+            prepared = rendition_saving.Prepared(source_digest(content), None)
+        else:
+            prepared = rendition_saving.prepare(self, stored, content, wanted)
+        previous = self.cache.get(self.keys.record(stored))
+        return prepared, previous if isinstance(previous, Record) and previous.exists else None
 
     def delete(self, name: str) -> None:
         stored = None if bypassed() else self._canonical(name)
@@ -571,6 +702,9 @@ class CachedStorage(Storage):
             self._pass("delete", name)
             return
         lease = self._lease(stored)
+        # Its renditions go with it, where the record that lists them is known.
+        known = self.cache.get(self.keys.record(stored)) if self._options.specs else None
+        renditions = [r.name for r in known.renditions] if isinstance(known, Record) else []
         # A folder deleted with its contents takes their records along; the folders
         # above it changed too (their modified time, on a file system).
         stale = [
@@ -586,6 +720,7 @@ class CachedStorage(Storage):
         # slow reader re-filling "exists" after a plain invalidation lasts a day.
         self.cache.set(self.keys.record(stored), Record.missing(), self.missing_timeout)
         lease.release(also=stale)
+        rendition_saving.remove(self, renditions)
 
     def _open(self, name: str, mode: str = "rb") -> File[Any]:
         file: File[Any] = self._pass("open", name, mode)

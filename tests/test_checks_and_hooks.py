@@ -19,7 +19,11 @@ from tests.testapp.models import Photo
 
 LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 DUMMY = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
-REDIS = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}
+REDIS = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": "redis://x",
+    "OPTIONS": {"socket_timeout": 0.25, "socket_connect_timeout": 0.25},
+}
 
 
 def storages(tmp_path: Path, **options: Any) -> dict[str, Any]:
@@ -53,6 +57,25 @@ def test_check_ids(tmp_path: Path) -> None:
     assert ids(STORAGES=bad, CACHES={"default": REDIS}) == ["ikstorage.E002"]
     unknown = storages(tmp_path, colour="blue")
     assert ids(STORAGES=unknown, CACHES={"default": REDIS}) == ["ikstorage.E002"]
+
+
+@pytest.mark.parametrize(
+    ("backend", "options", "missing"),
+    [
+        ("django.core.cache.backends.redis.RedisCache", {}, "socket_timeout or socket_connect"),
+        ("django_redis.cache.RedisCache", {"SOCKET_TIMEOUT": 1}, "SOCKET_CONNECT_TIMEOUT"),
+        ("django.core.cache.backends.memcached.PyMemcacheCache", {"timeout": 1}, "connect_"),
+    ],
+)
+def test_a_network_cache_without_timeouts_warns(
+    tmp_path: Path, backend: str, options: dict[str, Any], missing: str
+) -> None:
+    location = "127.0.0.1:11211" if "memcached" in backend else "redis://x"
+    cache = {"BACKEND": backend, "LOCATION": location, "OPTIONS": options}
+    with override_settings(STORAGES=storages(tmp_path), CACHES={"default": cache}):
+        found = [m for m in checks.run_checks(tags=[checks.Tags.caches]) if m.id]
+    assert [m.id for m in found] == ["ikstorage.W004"]
+    assert f"sets no {missing}" in found[0].msg
 
 
 def test_presigned_expiry_shorter_than_the_margin_warns(s3: Any) -> None:

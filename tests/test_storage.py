@@ -449,3 +449,27 @@ def test_a_fill_that_loses_to_a_newer_record_reads_it_next(fs: CountingStorage) 
     caches["default"].set(storage.keys.record("race.png"), newer.to_plain())  # another writer
     storage.cache.add(storage.keys.record("race.png"), storage.adapter.probe("race.png"), 60)
     assert storage.metadata("race.png") == newer
+
+
+# -- bulk access (what ikstorage_prewarm uses) ------------------------------------------
+
+
+def test_cached_records_probe_and_store(fs: CountingStorage, events: Events) -> None:
+    storage = cached(fs)
+    storage.save("known.jpg", ContentFile(image_bytes((30, 20)), name="known.jpg"))
+    write_behind_our_back(fs, "legacy.png", image_bytes((8, 6), "PNG"))
+    events.round_trips.clear()
+    found = storage.cached_records(["known.jpg", "./known.jpg", "legacy.png", None])  # type: ignore[list-item]
+    assert set(found) == {"known.jpg", "./known.jpg"}
+    # The saved record is in L1; one get_many asks L2 about the other.
+    assert events.round_trips == {"get_many": 1}
+    fs.calls.clear()
+    record = storage.probe("legacy.png")
+    assert (record.exists, record.dimensions) == (True, (8, 6))
+    assert record.size == len(image_bytes((8, 6), "PNG"))
+    assert fs.calls == {"exists": 1, "size": 1, "open": 1}
+    assert storage.store("legacy.png", record) is True
+    assert storage.store("legacy.png", Record.missing()) is False  # a fill never overwrites
+    assert storage.exists("legacy.png") is True
+    assert storage.store("legacy.png", Record.missing(), replace=True) is True
+    assert storage.exists("legacy.png") is False

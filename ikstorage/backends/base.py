@@ -123,6 +123,38 @@ class Adapter(ABC):
             return None
         return datetime.fromtimestamp(timestamp, tz=UTC)
 
+    def write_file(
+        self, name: str, data: bytes, *, content_type: str, cache_control: str | None
+    ) -> None:
+        """Store a file ikstorage made itself (a rendition), in as few calls as possible.
+
+        Rendition names are content-addressed: a file already under ``name``
+        holds the same bytes, so it is kept rather than written under another
+        name. ``cache_control`` is applied where the backend has such a thing.
+        """
+        from django.core.files.base import ContentFile
+
+        with self.call("exists"):
+            if self.storage.exists(name):
+                return
+        with self.call("_save"):
+            saved = self.storage.save(name, ContentFile(data, name=name))
+        if saved != name:  # the storage renamed it: a name nothing will ever look up
+            self.storage.delete(saved)
+            raise OSError(f"{type(self.storage).__name__} stored {name!r} as {saved!r}")
+
+    def read_file(self, name: str) -> bytes:
+        """The whole file, in as few calls as possible (a source to render)."""
+        with self.call("open"), self.storage.open(name, "rb") as fh:
+            data: bytes = fh.read()
+        return data
+
+    def delete_files(self, names: list[str]) -> None:
+        """Delete files ikstorage made (renditions); a missing one is not an error."""
+        for name in names:
+            with self.call("delete"):
+                self.storage.delete(name)
+
     def url_lifetime(self) -> int | None:
         """Seconds a URL from ``storage.url(name)`` stays valid; ``None`` if forever."""
         return None

@@ -20,7 +20,12 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    IncompleteReadError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
 from django.conf import settings
 from django.core.files import File
 from django.utils import timezone
@@ -41,6 +46,8 @@ except ImportError:  # pragma: no cover - older django-storages
 
 
 _CONTENT_RANGE = re.compile(r"bytes \d+-\d+/(\d+)")
+#: A body read that failed mid-way (not an answer about the object).
+_STREAM_ERRORS = (ResponseStreamingError, IncompleteReadError, ReadTimeoutError, ConnectionError)
 
 
 class S3Adapter(Adapter):
@@ -98,6 +105,47 @@ class S3Adapter(Adapter):
         aware = datetime.fromtimestamp(timestamp, tz=UTC)
         return aware if settings.USE_TZ else timezone.make_naive(aware)
 
+    def write_file(
+        self, name: str, data: bytes, *, content_type: str, cache_control: str | None
+    ) -> None:
+        """One ``PutObject``: no HeadObject first (the name is content-addressed, so
+        writing it again writes the same bytes), with S3Storage's own write
+        parameters (ACL, encryption, ``object_parameters``) and ``Cache-Control``."""
+        key = self.canonical(name)
+        params = self.storage._get_write_parameters(key)
+        params["ContentType"] = content_type
+        params.pop("ContentEncoding", None)
+        if cache_control:
+            params["CacheControl"] = cache_control
+        client = self.storage.connection.meta.client
+        with self.call("write"):
+            client.put_object(Bucket=self.storage.bucket_name, Key=key, Body=data, **params)
+
+    def read_file(self, name: str) -> bytes:
+        """One ``GetObject`` (S3Storage's ``open`` adds a ``HeadObject`` first)."""
+        client = self.storage.connection.meta.client
+        with self.call("read"):
+            response = client.get_object(**self._params(name))
+        data: bytes = response["Body"].read()
+        return data
+
+    def delete_files(self, names: list[str]) -> None:
+        """``DeleteObjects``: one call per 1,000 names."""
+        keys = [self.canonical(name) for name in names]
+        client = self.storage.connection.meta.client
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": key} for key in keys[start : start + 1000]]
+            with self.call("delete"):
+                response = client.delete_objects(
+                    Bucket=self.storage.bucket_name, Delete={"Objects": batch, "Quiet": True}
+                )
+            if response.get("Errors"):
+                first = response["Errors"][0]
+                raise OSError(
+                    f"S3 refused to delete {len(response['Errors'])} rendition(s), "
+                    f"first {first.get('Key')!r}: {first.get('Code')} {first.get('Message')}"
+                )
+
     def url_lifetime(self) -> int | None:
         s = self.storage
         if s.custom_domain and not (s.querystring_auth and s.cloudfront_signer):
@@ -125,7 +173,13 @@ class S3Adapter(Adapter):
             if _status(err) == 416:  # an empty object has no byte 0
                 return self._head(client, params, (None, None))
             raise
-        body: bytes = response["Body"].read()
+        try:
+            body: bytes = response["Body"].read()
+        except _STREAM_ERRORS:
+            # The connection broke while the body came (after botocore's retries,
+            # which cover the request, not the read): what exists() needs is a
+            # HEAD, as S3Storage asks; the dimensions stay unknown.
+            return self._head(client, params)
         metrics.probe_bytes(len(body))
         match = _CONTENT_RANGE.match(response.get("ContentRange") or "")
         size = int(match.group(1)) if match else int(response["ContentLength"])

@@ -97,6 +97,10 @@ class Spec:
     background: str = "#ffffff"
     #: Globs over the saved name (case-insensitive, ``*`` crosses ``/``); empty: every name.
     match: tuple[str, ...] = field(default=())
+    #: Several output formats of one geometry, most efficient first, for
+    #: ``{% picture %}`` (``["avif", "webp", "jpeg"]``); the last is the ``<img>``
+    #: fallback. Instead of ``format``; see :meth:`variants`.
+    formats: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -119,6 +123,12 @@ class Spec:
             if getattr(self, key) is not None:
                 set_(self, key, _pixels(where, key, getattr(self, key)))
         set_(self, "format", _format(where, self.format))
+        formats = _formats(where, self.formats)
+        if formats and self.format is not None:
+            raise ConfigurationError(
+                f"{where} gives both 'format' and 'formats'; use 'formats' alone for several."
+            )
+        set_(self, "formats", formats)
         set_(self, "quality", _quality(where, self.format, self.quality))
         if not isinstance(self.upscale, bool):
             raise ConfigurationError(
@@ -173,6 +183,37 @@ class Spec:
         }
         canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:16]
+
+    def deconstruct(self) -> tuple[str, tuple[()], dict[str, Any]]:
+        """How migrations write this spec (``CachedStorage(specs=[Spec(...)])`` on a field).
+
+        Only the values that differ from the defaults, so a migration does not
+        churn when a default changes.
+        """
+        given = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) != f.default
+        }
+        return ("ikstorage.Spec", (), given)
+
+    def variants(self) -> list[Spec]:
+        """One spec per output format: ``formats`` expanded, or this spec itself.
+
+        Each variant has one ``format`` (its own fingerprint, so its own file
+        name); all are rendered from the same decode.
+        """
+        if not self.formats:
+            return [self]
+        return [
+            replace(
+                self,
+                formats=(),
+                format=fmt,
+                quality=None if fmt in ("png", "gif") else self.quality,
+            )
+            for fmt in self.formats
+        ]
 
     def matches(self, name: str) -> bool:
         """True when this spec applies to a file saved as ``name``."""
@@ -295,6 +336,25 @@ def _format(where: str, value: object) -> str | None:
                 name="PIL",
             )
     return lowered
+
+
+def _formats(where: str, value: object) -> tuple[str, ...]:
+    if value is None or value == ():
+        return ()
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ConfigurationError(
+            f"{where} 'formats' must be a list such as ['avif', 'webp', 'jpeg'], not {value!r}."
+        )
+    found: list[str] = []
+    for item in value:
+        fmt = _format(where, item)
+        if fmt is None or fmt in found:
+            raise ConfigurationError(
+                f"{where} 'formats' lists {item!r} {'twice' if fmt else 'as None'}; "
+                "list each output format once."
+            )
+        found.append(fmt)
+    return tuple(found)
 
 
 def _quality(where: str, fmt: str | None, value: object) -> int | None:

@@ -1,0 +1,132 @@
+"""Renditions made in the save hook, from the bytes already in hand.
+
+:func:`prepare` runs before the source is written (and before the write
+lease is taken, so the CPU work holds up nobody): it picks the specs that
+apply to the name, decodes the upload once and renders every variant.
+:func:`write` runs after the source was stored, under the lease: one write
+per rendition through the backend adapter (one ``PutObject`` each on S3),
+and the list the source's record keeps. A rendition that cannot be written
+is left out of the list (the first page that needs it renders it again); a
+source that cannot be rendered is recorded with the reason, so it is not
+tried on every request. The source itself is always saved.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
+from ikstorage.exceptions import RenditionError
+from ikstorage.imageinfo import is_image_name
+from ikstorage.records import RenditionInfo
+
+if TYPE_CHECKING:
+    from ikstorage.renditions.pipeline import Rendered
+    from ikstorage.renditions.specs import Spec
+    from ikstorage.storage import CachedStorage
+
+__all__ = ["Prepared", "prepare", "variants_for", "write"]
+
+logger = logging.getLogger("ikstorage.renditions")
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What one decode of a source produced, before anything was written."""
+
+    digest: str
+    rendered: Rendered | None
+    #: Why the source could not be rendered (``RenditionError.reason``), if it could not.
+    error: str | None = None
+
+    @property
+    def placeholder(self) -> tuple[str, str] | None:
+        found = None if self.rendered is None else self.rendered.placeholder
+        return None if found is None else (found.color, found.lqip)
+
+
+def variants_for(specs: Iterable[Spec], name: str) -> list[Spec]:
+    """Every output to make for a file saved as ``name``: matching specs, one per format."""
+    if not is_image_name(name):  # only image-like names are decoded (invariant 7)
+        return []
+    return [variant for spec in specs if spec.matches(name) for variant in spec.variants()]
+
+
+def prepare(
+    storage: CachedStorage, name: str, content: IO[bytes], wanted: Sequence[Spec]
+) -> Prepared:
+    """Decode ``content`` (seekable, binary; its position is kept) once and render ``wanted``."""
+    from ikstorage.renditions.naming import source_digest
+    from ikstorage.renditions.pipeline import render
+
+    digest = source_digest(content)
+    try:
+        rendered = render(content, wanted, max_pixels=storage.options.max_pixels)
+    except RenditionError as exc:
+        logger.warning("No renditions for %r: %s (%s).", name, exc, exc.reason)
+        # Bad bytes stay bad: remembered, not retried. An encoder failure may pass.
+        return Prepared(digest, None, None if exc.reason == "encode-failed" else exc.reason)
+    for note in rendered.notes:
+        logger.info("Renditions of %r: %s", name, note)
+    return Prepared(digest, rendered)
+
+
+def write(
+    storage: CachedStorage, stored: str, prepared: Prepared, *, keep: Sequence[RenditionInfo] = ()
+) -> tuple[RenditionInfo, ...]:
+    """Store each output of ``prepared`` for the source stored as ``stored``.
+
+    Returns what the record lists: ``keep`` (renditions still valid) plus
+    every output written. Each output is one write through the adapter.
+    """
+    from ikstorage.renditions.naming import rendition_name
+
+    if prepared.rendered is None:
+        return tuple(keep)
+    options = storage.options
+    made: list[RenditionInfo] = list(keep)
+    for output in prepared.rendered.outputs:
+        name = rendition_name(
+            stored, prepared.digest, output.spec, output.format, prefix=options.rendition_prefix
+        )
+        try:
+            storage.adapter.write_file(
+                name,
+                output.data,
+                content_type=output.content_type,
+                cache_control=options.rendition_cache_control,
+            )
+        except Exception as exc:  # the source is saved; this one is made again when asked
+            logger.warning("Could not store rendition %r of %r: %s", name, stored, exc)
+            continue
+        made.append(
+            RenditionInfo(
+                spec=output.spec.name,
+                fingerprint=output.spec.fingerprint(),
+                format=output.format,
+                name=name,
+                width=output.width,
+                height=output.height,
+                size=output.size,
+                url=storage.public_url(name),
+            )
+        )
+    return tuple(made)
+
+
+def obsolete(old: Iterable[RenditionInfo], new: Iterable[RenditionInfo]) -> list[str]:
+    """Rendition files of an earlier version of the source that the new one does not use."""
+    keep = {info.name for info in new}
+    return sorted({info.name for info in old if info.name not in keep})
+
+
+def remove(storage: CachedStorage, names: list[str]) -> None:
+    """Delete rendition files; a failure is logged, never raised (the source write stands)."""
+    if not names:
+        return
+    try:
+        storage.adapter.delete_files(names)
+    except Exception as exc:
+        logger.warning("Could not delete %d old rendition(s): %s", len(names), exc)
