@@ -2,14 +2,18 @@
 """The project's commands, runnable with nothing but Python installed.
 
     python3 dev.py example   # the example gallery on an embedded S3: what ikstorage saves
+    python3 dev.py serve     # the example gallery in a browser at http://127.0.0.1:8000/gallery/
     python3 dev.py test      # the test suite (every tier), in .devenv
     python3 dev.py matrix    # the suite across the supported Python x Django pairs (tox)
     python3 dev.py lint      # ruff and mypy
     python3 dev.py bench     # benchmarks: ratios against a baseline measured in the same run
+    python3 dev.py docs      # the Sphinx documentation, warnings as errors
+    python3 dev.py build     # the sdist and wheel, checked by twine
 
 Each command creates ``.devenv`` on first use and installs the project with the
-extras it needs, so a fresh clone needs no manual set-up. Arguments after the
-command are passed on (to pytest, tox or the demo).
+dependency groups it needs (``[dependency-groups]`` in pyproject.toml), so a
+fresh clone needs no manual set-up. Arguments after the command are passed on
+(to pytest, tox or the demo).
 """
 
 from __future__ import annotations
@@ -33,25 +37,46 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> int:
     return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
 
 
-def ensure_venv(extras: str) -> None:
-    """Create .devenv and install the project with ``extras`` unless already done."""
+def ensure_venv(*groups: str) -> None:
+    """Create .devenv and install the project with ``groups`` unless already done.
+
+    Groups accumulate: installing "docs" after "test" keeps the test tools, so
+    switching between commands does not reinstall.
+    """
     if not PYTHON.exists():
         print(f"Creating {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = f"{extras}|{(ROOT / 'pyproject.toml').stat().st_mtime_ns}"
-    if STAMP.exists() and STAMP.read_text() == wanted:
+    version = str((ROOT / "pyproject.toml").stat().st_mtime_ns)
+    have: set[str] = set()
+    if STAMP.exists():
+        stamped_version, _, stamped = STAMP.read_text().partition("|")
+        if stamped_version == version:
+            have = set(filter(None, stamped.split(",")))
+    wanted = have | set(groups)
+    if have and wanted == have:
         return
     quiet = ["--quiet", "--disable-pip-version-check"]
-    if run(PYTHON, "-m", "pip", "install", *quiet, "--upgrade", "pip") != 0:
+    # pip 25.1 is the first to install PEP 735 dependency groups (--group).
+    if run(PYTHON, "-m", "pip", "install", *quiet, "--upgrade", "pip>=25.1") != 0:
         sys.exit("Could not upgrade pip in .devenv.")
-    if run(PYTHON, "-m", "pip", "install", *quiet, "-e", f".[{extras}]") != 0:
+    selected = [arg for group in sorted(wanted) for arg in ("--group", group)]
+    if run(PYTHON, "-m", "pip", "install", *quiet, "-e", ".", *selected) != 0:
         sys.exit("Could not install ikstorage and its dependencies into .devenv.")
-    STAMP.write_text(wanted)
+    STAMP.write_text(f"{version}|{','.join(sorted(wanted))}")
 
 
 def cmd_example(args: list[str]) -> int:
     ensure_venv("test")
     return run(PYTHON, "example/manage.py", "gallery_demo", *args)
+
+
+def cmd_serve(args: list[str]) -> int:
+    """The example gallery in a browser: upload form, thumbnails, each request's S3 calls."""
+    ensure_venv("test")
+    try:
+        return run(PYTHON, "example/manage.py", "gallery_serve", *args)
+    except KeyboardInterrupt:  # Ctrl-C reached the server too; it has copied its bucket
+        return 0
 
 
 def cmd_test(args: list[str]) -> int:
@@ -86,14 +111,14 @@ def interpreter_dirs() -> list[str]:
 
 
 def cmd_matrix(args: list[str]) -> int:
-    ensure_venv("test,lint,matrix")
+    ensure_venv("test", "lint", "matrix")
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([*interpreter_dirs(), env.get("PATH", "")])
     return run(PYTHON, "-m", "tox", *args, env=env)
 
 
 def cmd_lint(args: list[str]) -> int:
-    ensure_venv("test,lint")
+    ensure_venv("test", "lint")
     code = run(PYTHON, "-m", "ruff", "check", ".")
     code |= run(PYTHON, "-m", "ruff", "format", "--check", ".")
     code |= run(PYTHON, "-m", "mypy")
@@ -101,19 +126,40 @@ def cmd_lint(args: list[str]) -> int:
 
 
 def cmd_bench(args: list[str]) -> int:
-    ensure_venv("test")
+    ensure_venv("test", "bench")
     code = 0
     for script in sorted((ROOT / "benchmarks").glob("[!_]*.py")):
         code |= run(PYTHON, script, *args)
     return code
 
 
+def cmd_docs(args: list[str]) -> int:
+    """Build the docs as CI does: every warning (a broken reference too) is an error."""
+    ensure_venv("docs")
+    out = ROOT / "docs" / "_build" / "html"
+    return run(PYTHON, "-m", "sphinx", "-W", "--keep-going", "-n", "-b", "html", "docs", out, *args)
+
+
+def cmd_build(args: list[str]) -> int:
+    """Build the sdist and the wheel into dist/ and let twine check their metadata."""
+    ensure_venv("release")
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    code = run(PYTHON, "-m", "build", "--outdir", dist, *args)
+    if code == 0:
+        code = run(PYTHON, "-m", "twine", "check", "--strict", *sorted(dist.iterdir()))
+    return code
+
+
 COMMANDS = {
     "example": cmd_example,
+    "serve": cmd_serve,
     "test": cmd_test,
     "matrix": cmd_matrix,
     "lint": cmd_lint,
     "bench": cmd_bench,
+    "docs": cmd_docs,
+    "build": cmd_build,
 }
 
 

@@ -306,6 +306,15 @@ class MetadataCache:
         metrics.cache("l2", hits, len(wanted) - hits)
         return found
 
+    def fresh(self, key: str) -> Entry | None:
+        """L2's entry for ``key``, this process's copy skipped.
+
+        For a holder of a lease: what another process wrote before the lease
+        was taken counts, and L1 may not have seen it yet.
+        """
+        self._local_drop([key])
+        return self.get_many([key]).get(key)
+
     def add(self, key: str, value: Entry, timeout: float | None) -> bool:
         """Fill after a read: never overwrites a newer value another writer put in L2.
 

@@ -32,7 +32,6 @@ Correctness rules (``DESIGN.md``, invariants 1 to 5 and 9 to 11):
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import random
 import threading
@@ -384,7 +383,8 @@ class CachedStorage(Storage):
         """The URL of ``name`` if the storage's URLs never expire, else ``None``."""
         if self.adapter.url_lifetime() is not None:
             return None
-        return self.url(name)
+        # Straight from the storage: it is kept in the source's record, not beside it.
+        return str(self._pass("url", name))
 
     # -- bulk access, for prewarming a cache --------------------------------------
 
@@ -633,7 +633,7 @@ class CachedStorage(Storage):
             return self._pass("_save", name, content)  # type: ignore[no-any-return]
         upload = uploads.inspect(self.adapter, name, content, probe_limit=self.probe_limit)
         # Renditions are rendered before the lease (CPU work holds up nobody).
-        prepared, previous = self._prepare_renditions(stored, content, upload)
+        prepared = self._prepare_renditions(stored, content, upload)
         lease = self._lease(stored)
         try:
             saved: str = self._pass("_save", name, content)
@@ -643,24 +643,13 @@ class CachedStorage(Storage):
         saved_stored = self._canonical(saved)
         stale = [self.keys.record(parent) for parent in self.adapter.parents(stored)]
         record = upload.record()
-        obsolete: list[str] = []
+        queue = False
         if saved_stored == stored and record is not None and lease.still_held:
             if prepared is not None:
-                made = rendition_saving.write(self, stored, prepared)
-                record = dataclasses.replace(
-                    record,
-                    renditions=made,
-                    placeholder=prepared.placeholder,
-                    digest=prepared.digest,
-                    rendition_error=prepared.error,
-                )
-                if previous is not None:  # an overwrite: the old version's renditions go
-                    obsolete = rendition_saving.obsolete(previous.renditions, made)
+                record, gone = rendition_saving.attach(self, stored, prepared, record)
+                stale += self._facts_of(gone)
+                queue = self._options.render == "defer"
             self.cache.set(self.keys.record(stored), record, self._record_timeout())
-            if prepared is not None and self._options.render == "defer":
-                from ikstorage.renditions import tasks
-
-                tasks.enqueue(self, saved)
         else:
             # Not ordered (no lease), or the storage chose another name than the one
             # leased, or the stored size is not known: the next reader asks the backend.
@@ -669,32 +658,57 @@ class CachedStorage(Storage):
                 stale += self.keys.facts(saved_stored)
                 stale += [self.keys.record(p) for p in self.adapter.parents(saved_stored)]
         lease.release(also=stale)
-        rendition_saving.remove(self, obsolete)
+        if queue:  # after the release: an inline (immediate) task takes the lease itself
+            from ikstorage.renditions import tasks
+
+            tasks.enqueue(self, saved)
         return saved
 
     def _prepare_renditions(
         self, stored: str, content: File[Any], upload: uploads.Upload
-    ) -> tuple[rendition_saving.Prepared | None, Record | None]:
-        """Render the specs matching ``stored`` from ``content``; also the record it replaces.
+    ) -> rendition_saving.Prepared | None:
+        """Render the specs matching ``stored`` from ``content``, before anything is written.
 
-        ``(None, None)`` when no spec applies or the content is not a seekable
-        binary stream (then the first page asking renders them). With
-        ``render="defer"`` only the source's digest is taken here.
+        ``None`` when no spec applies or the content is not a seekable binary
+        stream (then the first page asking renders them). With
+        ``render="defer"`` only the source's digest is taken here, and the
+        task's storage alias is checked before the source is written.
         """
         specs = self._options.specs
         if not specs or upload.size is None:
-            return None, None
+            return None
         wanted = rendition_saving.variants_for(specs.values(), stored)
         if not wanted:
-            return None, None
+            return None
         if self._options.render == "defer":
+            from ikstorage.renditions import tasks
             from ikstorage.renditions.naming import source_digest
 
-            prepared = rendition_saving.Prepared(source_digest(content), None)
-        else:
-            prepared = rendition_saving.prepare(self, stored, content, wanted)
-        previous = self.cache.get(self.keys.record(stored))
-        return prepared, previous if isinstance(previous, Record) and previous.exists else None
+            tasks.storage_alias(self)  # a misconfiguration fails before any write
+            return rendition_saving.Prepared(source_digest(content), None)
+        return rendition_saving.prepare(self, stored, content, wanted)
+
+    def _facts_of(self, names: Iterable[str]) -> list[str]:
+        """The fact keys of files (renditions) about to be deleted."""
+        keys: list[str] = []
+        for name in names:
+            stored = self._canonical(name)
+            if stored is not None:
+                keys += self.keys.facts(stored)
+        return keys
+
+    def fresh_metadata(self, name: str) -> Record:
+        """The record of ``name`` as the shared cache holds it (or probed), L1 skipped.
+
+        For a holder of the name's lease, which must see what other processes
+        wrote before it took the lease.
+        """
+        stored = self.adapter.canonical(name)
+        key = self.keys.record(stored)
+        record = self.cache.fresh(key)
+        if isinstance(record, Record):
+            return record
+        return self._fill(key, name)
 
     def delete(self, name: str) -> None:
         stored = None if bypassed() else self._canonical(name)
@@ -703,7 +717,7 @@ class CachedStorage(Storage):
             return
         lease = self._lease(stored)
         # Its renditions go with it, where the record that lists them is known.
-        known = self.cache.get(self.keys.record(stored)) if self._options.specs else None
+        known = self.cache.fresh(self.keys.record(stored)) if self._options.specs else None
         renditions = [r.name for r in known.renditions] if isinstance(known, Record) else []
         # A folder deleted with its contents takes their records along; the folders
         # above it changed too (their modified time, on a file system).
@@ -719,8 +733,8 @@ class CachedStorage(Storage):
         # Even unordered, a tombstone is the safer guess: it is short-lived, while a
         # slow reader re-filling "exists" after a plain invalidation lasts a day.
         self.cache.set(self.keys.record(stored), Record.missing(), self.missing_timeout)
-        lease.release(also=stale)
         rendition_saving.remove(self, renditions)
+        lease.release(also=[*stale, *self._facts_of(renditions)])
 
     def _open(self, name: str, mode: str = "rb") -> File[Any]:
         file: File[Any] = self._pass("open", name, mode)

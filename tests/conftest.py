@@ -27,6 +27,7 @@ HEAVY = (
     "test_image_corpus.py",
     "test_imageinfo_fuzz.py",
     "renditions/test_corpus.py",
+    "test_browser.py",
 )
 
 

@@ -1,1 +1,1 @@
-"""The gallery app: a ``Photo`` model with a plain ``ImageField``, one page, and the demo."""
+"""The gallery app: a ``Photo`` model with a plain ``ImageField``, its pages, and the demo."""

@@ -6,21 +6,22 @@ loopback port (real HTTP, no AWS account) and sets the variable, so processes
 started from this one (the demo's new-process render) talk to the same server.
 
 moto keeps objects in memory, so a server started later is empty. The demo
-keeps a copy of what it uploaded in ``var/s3-snapshot/`` and a server started
-on demand (for ``manage.py ikstorage_profile /gallery/`` or ``runserver``)
+(and ``gallery_serve`` when it stops) copies the whole bucket, photos and
+renditions, to ``var/s3-snapshot/``, and a server started on demand (for
+``manage.py ikstorage_profile /gallery/``, ``gallery_serve`` or ``runserver``)
 restores it, on the port the last one used when it is free: the endpoint is
-part of ikstorage's cache keys, so the same port finds the same cache records,
-as a real bucket with a stable endpoint would.
+part of ikstorage's cache keys, so the same port finds the same cache records
+(and the rendition URLs they hold still point at this server), as a real
+bucket with a stable endpoint would.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import mimetypes
 import os
 import shutil
 import socket
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ ENDPOINT_ENV = "IKSTORAGE_EXAMPLE_S3_ENDPOINT"
 BUCKET = "gallery"
 REGION = "us-east-1"
 SNAPSHOT_DIR = "s3-snapshot"
+#: In the snapshot: each object's key, content type and cache control.
+SNAPSHOT_INDEX = "objects.json"
 PORT_FILE = "s3-port"
 
 _server: Any = None  # the ThreadedMotoServer this process started, if any
@@ -117,26 +120,49 @@ def _preferred_port(var_dir: Path) -> int:
 
 
 def _restore(s3: Any, snapshot: Path) -> None:
-    """Upload the demo's copy of the bucket, so the photos in the database have files."""
-    if not snapshot.is_dir():
-        return
-    for path in sorted(p for p in snapshot.rglob("*") if p.is_file()):
-        key = path.relative_to(snapshot).as_posix()
-        content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    """Put back the copy of the bucket, so the photos in the database and the
+    rendition URLs in the cache records have their objects again."""
+    try:
+        objects = json.loads((snapshot / SNAPSHOT_INDEX).read_text())
+    except (OSError, ValueError):
+        return  # no snapshot yet (or one from an older version of the example)
+    for key, meta in objects.items():
+        extra = {"CacheControl": meta["cache_control"]} if meta.get("cache_control") else {}
         s3.put_object(
             Bucket=BUCKET,
             Key=key,
-            Body=path.read_bytes(),
-            ContentType=content_type,
+            Body=(snapshot / "objects" / key).read_bytes(),
+            ContentType=meta["content_type"],
             ACL="public-read",  # as S3Storage's default_acl in settings
+            **extra,
         )
 
 
-def save_snapshot(var_dir: Path, files: Mapping[str, bytes]) -> None:
-    """Replace the copy of the bucket that a later embedded server restores."""
+def save_snapshot(var_dir: Path, endpoint: str) -> int:
+    """Copy every object of the bucket to ``var/s3-snapshot/``; returns how many.
+
+    Replaces the previous copy. Reads the bucket with its own client, outside
+    anything the demo counts.
+    """
+    s3 = client(endpoint)
     snapshot = var_dir / SNAPSHOT_DIR
+    staging = var_dir / f"{SNAPSHOT_DIR}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    objects: dict[str, dict[str, str]] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            got = s3.get_object(Bucket=BUCKET, Key=key)
+            path = staging / "objects" / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(got["Body"].read())
+            objects[key] = {
+                "content_type": got.get("ContentType") or "application/octet-stream",
+                "cache_control": got.get("CacheControl") or "",
+            }
+    staging.mkdir(parents=True, exist_ok=True)
+    (staging / SNAPSHOT_INDEX).write_text(json.dumps(objects, indent=1, sort_keys=True))
+    # Swap in the complete copy only, so an interrupted save keeps the last one.
     shutil.rmtree(snapshot, ignore_errors=True)
-    for key, data in files.items():
-        path = snapshot / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    staging.rename(snapshot)
+    return len(objects)

@@ -1,7 +1,11 @@
 """Settings of the example gallery: photos on S3, behind ``ikstorage.CachedStorage``.
 
 The ``STORAGES`` and ``CACHES`` entries below are the whole of what a project
-changes to use ikstorage; models, views and templates stay as they were.
+changes for ikstorage to answer ``url``, ``width``, ``height`` and ``size``
+from its cache; the model and the plain page (``/gallery/plain/``) stay as
+they were. ``specs`` adds renditions, which the thumbnail page
+(``/gallery/``) shows with ``{% load ikstorage %}``, and ``MIDDLEWARE`` adds
+the profiler whose numbers the page's footer prints.
 
 Everything the example writes (SQLite database, file cache, the copy of the
 bucket) goes to ``example/var/``, or to ``IKSTORAGE_EXAMPLE_VAR_DIR`` if set
@@ -36,11 +40,29 @@ INSTALLED_APPS = [
     "gallery",
 ]
 
+MIDDLEWARE = [
+    # Outermost, so they count everything below: a Server-Timing header (the
+    # browser's network panel, "Timing") and a log line per request...
+    "ikstorage.profiler.StorageProfilerMiddleware",
+    # ...and the same counts for the page's footer (see gallery/profiling.py).
+    "gallery.profiling.PageCostMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "APP_DIRS": True,
-        "OPTIONS": {},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csrf",
+                "gallery.profiling.page_cost",
+            ],
+        },
     }
 ]
 
@@ -80,10 +102,22 @@ STORAGES = {
             **embedded_s3.credentials(),
         },
     },
-    # What models use: the same files, with their metadata remembered.
+    # What models use: the same files, with their metadata remembered, and
+    # renditions made when a photo is saved (one decode, one PutObject each).
     "default": {
         "BACKEND": "ikstorage.CachedStorage",
-        "OPTIONS": {"storage": "s3", "cache": "default"},
+        "OPTIONS": {
+            "storage": "s3",
+            "cache": "default",
+            "specs": {
+                # The gallery's thumbnails: {% picture %} offers AVIF and WebP to
+                # browsers that take them, and JPEG to every other.
+                "thumb": {"fill": [240, 180], "formats": ["avif", "webp", "jpeg"]},
+                # What a thumbnail links to. JPEG whatever the source: the sample
+                # PNGs are photos, and a 1600 px photo is 3 times smaller in JPEG.
+                "large": {"fit": [1600, 1600], "format": "jpeg"},
+            },
+        },
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

@@ -1,4 +1,4 @@
-"""URLs of the example: the gallery at ``/gallery/``, and ``/`` sends you there."""
+"""URLs of the example: the gallery at ``/gallery/``, its plain page, and ``/`` sends you there."""
 
 from __future__ import annotations
 
@@ -10,4 +10,5 @@ from gallery import views
 urlpatterns = [
     path("", RedirectView.as_view(url="/gallery/")),
     path("gallery/", views.index, name="gallery"),
+    path("gallery/plain/", views.plain, name="gallery-plain"),
 ]

@@ -134,11 +134,16 @@ def install() -> None:
         # objects such as django.conf.settings.
         for obj in gc.get_objects():
             kind = type(obj)
-            if issubclass(kind, botocore.session.Session):
-                _register(obj.get_component("event_emitter"))
-            elif (
-                issubclass(kind, botocore.client.BaseClient)
-                and obj.meta.service_model.service_name == "s3"
-            ):
-                _register(obj.meta.events)
+            try:
+                if issubclass(kind, botocore.session.Session):
+                    _register(obj.get_component("event_emitter"))
+                elif (
+                    issubclass(kind, botocore.client.BaseClient)
+                    and obj.meta.service_model.service_name == "s3"
+                ):
+                    _register(obj.meta.events)
+            except AttributeError:
+                # Still being built by another thread (no components or meta yet):
+                # it gets the handlers from BUILTIN_HANDLERS, appended above.
+                continue
         _installed = True

@@ -41,6 +41,9 @@ class StorageProfilerMiddleware:
         if not conf.should_profile():
             return self.get_response(request)
         with count_calls() as calls:
+            # Readable while the request runs (a template footer, a view):
+            # ``ikstorage.profiler.context_processors.storage_calls`` exposes it.
+            request.ikstorage_calls = calls  # type: ignore[attr-defined]
             response = self.get_response(request)
         timing = server_timing(calls)
         existing = response.headers.get("Server-Timing")

@@ -18,6 +18,8 @@ not escaped twice) and nothing else is marked safe.
 
 from __future__ import annotations
 
+import functools
+
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,7 +31,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ikstorage.renditions import lookup
 from ikstorage.renditions.lookup import Rendition
-from ikstorage.renditions.specs import FORMATS
+from ikstorage.renditions.specs import FORMATS, Spec
 
 __all__ = [
     "MIME_TYPES",
@@ -329,6 +331,12 @@ def picture(
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _formats_of(spec: Spec) -> tuple[str | None, ...]:
+    """The formats of a spec's variants, in declared order (memoized, as fingerprints are)."""
+    return tuple(v.format for v in spec.variants())
+
+
 @dataclass(frozen=True, slots=True)
 class _Shown:
     """One spec of a ``<picture>``: its ``<img>`` rendition and the wanted formats it has."""
@@ -340,8 +348,8 @@ class _Shown:
     @classmethod
     def of(cls, storage: Any, name: str, spec: str, wanted: list[str] | None) -> _Shown:
         declared = lookup.spec_named(storage, spec)
-        order = [v.format for v in declared.variants()]
-        fingerprints = {v.fingerprint() for v in declared.variants()}
+        order = _formats_of(declared)
+        fingerprints = lookup._fingerprints(declared, None)
 
         def existing() -> dict[str, str]:
             """Format → its rendition's name, for the current renditions of this spec."""
@@ -375,7 +383,7 @@ class _Shown:
         return cls(img=img, by_format=by_format)
 
 
-def _index(order: list[str | None], fmt: str) -> int:
+def _index(order: Sequence[str | None], fmt: str) -> int:
     """Where ``fmt`` comes in a spec's ``formats`` (a format "like the source" comes last)."""
     return order.index(fmt) if fmt in order else len(order)
 

@@ -102,8 +102,13 @@ def find(storage: CachedStorage, name: str, spec: str, fmt: str | None = None) -
 
             tasks.enqueue_once(storage, name)
         elif policy == "generate":
-            record = render_missing(storage, name, wait=0.0) or record
+            # This process's copy may predate another process's render: ask the
+            # shared cache before rendering (one round trip, only when missing).
+            record = storage.fresh_metadata(name)
             info = current(record, wanted, fmt)
+            if info is None and record.rendition_error is None:
+                record = render_missing(storage, name, wait=0.0) or record
+                info = current(record, wanted, fmt)
             if info is not None:
                 return _shown(storage, record, info)
     if policy == "error":
@@ -146,8 +151,8 @@ def render_missing(storage: CachedStorage, name: str, *, wait: float) -> Record 
     Holds the source's write lease (the one saves and deletes hold), so no
     write of the source interleaves; ``wait`` is how long to wait for it
     (``0`` for a page request: another process is already on it). Returns
-    the new record, or ``None`` when another holder has the lease or there
-    was nothing to do.
+    the record as it stands after (the shared cache's, when there was
+    nothing left to do), or ``None`` when another holder has the lease.
     """
     stored = storage.adapter.canonical(name)
     lease = Lease(
@@ -155,28 +160,62 @@ def render_missing(storage: CachedStorage, name: str, *, wait: float) -> Record 
     )
     if lease.acquire(wait=wait) is State.TIMED_OUT:
         return None
+    stale: list[str] = []
     try:
-        record = storage.metadata(name)
+        # What the shared cache holds now: another process may have rendered (or
+        # saved a new version) before this one got the lease.
+        record = storage.fresh_metadata(name)
         todo = missing(storage, stored, record) if record.exists else []
         if not todo or record.rendition_error is not None:
-            return None
-        data = storage.adapter.read_file(name)  # one download for every spec
-        prepared = saving.prepare(storage, stored, io.BytesIO(data), todo)
-        keep = [r for r in record.renditions if (r.spec, r.fingerprint) in _declared(storage)]
-        made = saving.write(storage, stored, prepared, keep=keep)
-        updated = dataclasses.replace(
-            record,
-            renditions=made,
-            placeholder=prepared.placeholder or record.placeholder,
-            digest=prepared.digest,
-            rendition_error=prepared.error,
-            generation=record.generation or new_generation(),
-        )
+            return record  # done already (by another process), or not to be retried
+        refused = _refused_unread(storage, record)
+        if refused is not None:  # known bad from the record: no download
+            logger.warning("No renditions for %r: its record says %s.", stored, refused)
+            updated = dataclasses.replace(record, rendition_error=refused)
+        else:
+            data = storage.adapter.read_file(name)  # one download for every spec
+            prepared = saving.prepare(storage, stored, io.BytesIO(data), todo)
+            declared = _declared(storage)
+            keep = [r for r in record.renditions if (r.spec, r.fingerprint) in declared]
+            made = saving.write(storage, stored, prepared, keep=keep)
+            error = prepared.error
+            outputs = () if prepared.rendered is None else prepared.rendered.outputs
+            if error is None and len(made) - len(keep) < len(outputs):
+                error = "write-failed"  # not retried by every page; prewarm --refresh does
+            # Renditions of a spec declared differently now: their files go.
+            dropped = saving.obsolete(record.renditions, made)
+            saving.remove(storage, dropped)
+            stale = _facts(storage, dropped)
+            updated = dataclasses.replace(
+                record,
+                renditions=made,
+                placeholder=prepared.placeholder or record.placeholder,
+                digest=prepared.digest,
+                rendition_error=error,
+                generation=record.generation or new_generation(),
+            )
         if lease.still_held or lease.state is State.UNAVAILABLE:
             storage.store(name, updated, replace=True)
         return updated
     finally:
-        lease.release()
+        lease.release(also=stale)
+
+
+def _refused_unread(storage: CachedStorage, record: Record) -> str | None:
+    """Why a source cannot be rendered, when its record already says so (empty, too big)."""
+    if record.size == 0:
+        return "empty"
+    width, height = record.dimensions
+    if record.dimensions_known and width and height and width * height > storage.options.max_pixels:
+        return "too-many-pixels"
+    return None
+
+
+def _facts(storage: CachedStorage, names: list[str]) -> list[str]:
+    keys: list[str] = []
+    for name in names:
+        keys += storage.keys.facts(storage.adapter.canonical(name))
+    return keys
 
 
 def _declared(storage: CachedStorage) -> set[tuple[str, str]]:

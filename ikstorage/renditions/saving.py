@@ -13,6 +13,7 @@ tried on every request. The source itself is always saved.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import IO, TYPE_CHECKING
 
 from ikstorage.exceptions import RenditionError
 from ikstorage.imageinfo import is_image_name
-from ikstorage.records import RenditionInfo
+from ikstorage.records import Record, RenditionInfo
 
 if TYPE_CHECKING:
     from ikstorage.renditions.pipeline import Rendered
@@ -68,6 +69,12 @@ def prepare(
         logger.warning("No renditions for %r: %s (%s).", name, exc, exc.reason)
         # Bad bytes stay bad: remembered, not retried. An encoder failure may pass.
         return Prepared(digest, None, None if exc.reason == "encode-failed" else exc.reason)
+    except Exception as exc:
+        # Not the image's fault (out of memory, a codec bug): the source is saved all
+        # the same, and the failure is recorded so pages do not retry it on every
+        # request; ikstorage_prewarm --renditions --refresh retries it.
+        logger.exception("Rendering %r failed; the file is saved without renditions.", name)
+        return Prepared(digest, None, f"failed: {type(exc).__name__}")
     for note in rendered.notes:
         logger.info("Renditions of %r: %s", name, note)
     return Prepared(digest, rendered)
@@ -114,6 +121,33 @@ def write(
             )
         )
     return tuple(made)
+
+
+def attach(
+    storage: CachedStorage, stored: str, prepared: Prepared, record: Record
+) -> tuple[Record, list[str]]:
+    """Under the source's lease, after the source was written: store the renditions.
+
+    Returns the record to write (listing them, the placeholder, the digest and
+    any failure) and the names of renditions of the version it replaces that
+    the new one does not use, already deleted. The replaced record is read
+    from the shared cache, not this process's copy: another process may have
+    saved the version being replaced.
+    """
+    made = write(storage, stored, prepared)
+    updated = dataclasses.replace(
+        record,
+        renditions=made,
+        placeholder=prepared.placeholder,
+        digest=prepared.digest,
+        rendition_error=prepared.error,
+    )
+    previous = storage.cache.fresh(storage.keys.record(stored))
+    gone: list[str] = []
+    if isinstance(previous, Record) and previous.exists:
+        gone = obsolete(previous.renditions, made)
+        remove(storage, gone)
+    return updated, gone
 
 
 def obsolete(old: Iterable[RenditionInfo], new: Iterable[RenditionInfo]) -> list[str]:

@@ -64,9 +64,21 @@ def storage_alias(storage: CachedStorage) -> str:
     """The ``STORAGES`` alias a worker process finds ``storage`` under."""
     from django.conf import settings
     from django.core.files.storage import storages
+    from django.utils.module_loading import import_string
 
-    for alias in settings.STORAGES:
-        if storages[alias] is storage:
+    from ikstorage.storage import CachedStorage
+
+    known = storage.__dict__.get("_task_alias")
+    if known is not None:
+        return str(known)
+    for alias, config in settings.STORAGES.items():
+        try:  # only CachedStorage entries are built: others may need what a worker lacks
+            backend = import_string(config["BACKEND"])
+        except (ImportError, KeyError):
+            continue
+        wraps = isinstance(backend, type) and issubclass(backend, CachedStorage)
+        if wraps and storages[alias] is storage:
+            storage._task_alias = alias
             return str(alias)
     raise ConfigurationError(
         "OPTIONS 'render': 'defer' needs the CachedStorage to be an entry of "
@@ -75,8 +87,13 @@ def storage_alias(storage: CachedStorage) -> str:
 
 
 def enqueue(storage: CachedStorage, name: str) -> None:
-    """Queue :func:`render_renditions` for ``name`` once the current transaction commits."""
+    """Queue :func:`render_renditions` for ``name`` once the current transaction commits.
+
+    Marks it queued, so pages finding the renditions missing meanwhile do not
+    queue it again (:func:`enqueue_once`).
+    """
     alias = storage_alias(storage)
+    _mark_queued(storage, name)
     transaction.on_commit(lambda: render_renditions.enqueue(alias, name))
 
 
@@ -85,6 +102,12 @@ def enqueue_once(storage: CachedStorage, name: str) -> None:
 
     For page requests finding a rendition missing: many pages, one task.
     """
+    if _mark_queued(storage, name):
+        alias = storage_alias(storage)
+        transaction.on_commit(lambda: render_renditions.enqueue(alias, name))
+
+
+def _mark_queued(storage: CachedStorage, name: str) -> bool:
+    """``True`` unless another task for ``name`` was marked queued recently."""
     key = storage.keys.queued(storage.adapter.canonical(name))
-    if storage.cache.add_raw(key, "queued", storage.options.write_lease_timeout) is not False:
-        enqueue(storage, name)
+    return storage.cache.add_raw(key, "queued", storage.options.write_lease_timeout) is not False

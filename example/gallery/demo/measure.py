@@ -1,14 +1,17 @@
 """Render a page through Django's test client and count what it cost.
 
-The same function measures every row of the demo's table, in this process and
+The same function measures every row of the demo's tables, in this process and
 in the new one (``gallery_render``), so the rows differ only in the state of
 the cache. A ``Measurement`` travels between processes as JSON.
+
+Renders are compared on the page's ``<main>``: the photos. The header holds
+the upload form, whose CSRF token changes on every request, and the footer
+the request's own counts, which are what differs between rows.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,10 +21,9 @@ from django.template.loader import get_template
 from django.test import Client
 from django.urls import resolve
 
+from gallery.demo.page import Figure, read_page
 from ikstorage import bypass_cache
 from ikstorage.profiler import Counts, count_calls
-
-_IMG = re.compile(r'<img src="([^"]*)" width="([^"]*)" height="([^"]*)"')
 
 
 @dataclass(frozen=True)
@@ -34,14 +36,15 @@ class Measurement:
     bytes_downloaded: int
     round_trips: int
     duration_ms: float
-    html_sha256: str
-    images: list[tuple[str, str, str]] = field(default_factory=list)  # src, width, height
+    main_sha256: str  # of the page's <main>: the photos
+    figures: list[Figure] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_calls(cls, calls: Counts, *, status: int = 0, html: str = "") -> Measurement:
+        page = read_page(html)
         return cls(
             status=status,
             s3=dict(sorted(calls.s3.items())),
@@ -49,14 +52,14 @@ class Measurement:
             bytes_downloaded=calls.bytes_downloaded,
             round_trips=calls.round_trips_total,
             duration_ms=round(calls.duration * 1000, 1),
-            html_sha256=hashlib.sha256(html.encode()).hexdigest() if html else "",
-            images=[(src, w, h) for src, w, h in _IMG.findall(html)],
+            main_sha256=hashlib.sha256(page.main.encode()).hexdigest() if html else "",
+            figures=page.figures,
         )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Measurement:
-        images = [(str(s), str(w), str(h)) for s, w, h in data.get("images", [])]
-        return cls(**{**data, "images": images})
+        figures = [Figure.from_json(f) for f in data.get("figures", [])]
+        return cls(**{**data, "figures": figures})
 
 
 def warm_up(path: str) -> None:
@@ -67,8 +70,8 @@ def warm_up(path: str) -> None:
     100 ms, with or without ikstorage) and installs the profiler's botocore
     hooks. Reads nothing from S3 or the cache.
     """
-    resolve(path.partition("?")[0])
-    get_template("gallery/index.html")
+    match = resolve(path.partition("?")[0])
+    get_template(f"gallery/{'plain' if match.url_name == 'gallery-plain' else 'index'}.html")
     connection.ensure_connection()
     storages["s3"].connection  # type: ignore[attr-defined]  # noqa: B018
     with count_calls():

@@ -71,3 +71,22 @@ def summary(
             f"(the view has no ikstorage code).",
         ]
     )
+
+
+def thumbnail_summary(
+    images: int, cold: Measurement, warm: Measurement, new_process: Measurement
+) -> str:
+    """What the thumbnail page costs: nothing once the renditions are recorded."""
+    ops = ", ".join(f"{op}={n}" for op, n in sorted(cold.s3.items(), key=lambda i: (-i[1], i[0])))
+    return "\n".join(
+        [
+            "The upload recorded each photo's renditions: the first view in a new process made "
+            f"{plural(new_process.s3_total, 'S3 call')} "
+            f"({plural(new_process.round_trips, 'cache round trip')}), "
+            f"a warm view {plural(warm.s3_total, 'S3 call')}.",
+            f"Cold cache (photos uploaded without ikstorage): "
+            f"{plural(cold.s3_total, 'S3 call')} ({ops}), "
+            f"{cold.s3_total / images:.2f} per photo, on the first view only: each photo is "
+            "read once and its renditions made and stored.",
+        ]
+    )

@@ -1,11 +1,22 @@
-"""``manage.py gallery_demo``: what ikstorage saves a gallery page on S3, measured.
+"""``manage.py gallery_demo``: what ikstorage saves a gallery on S3, measured.
 
 Fills the gallery with sample photos uploaded through the model, then renders
-``/gallery/`` four ways and prints the S3 calls of each: with the plain
-``S3Storage`` (ikstorage bypassed), with ikstorage on a cold cache, warm in
-this process, and in a new process that shares only the cache. It fails,
-with the reason, if any render differs from the plain one or shows wrong
-dimensions: a saving that changes the page is not a saving.
+its two pages and prints the S3 calls of each render:
+
+* ``/gallery/plain/`` prints each photo's ``url``, ``width``, ``height`` and
+  ``size``, a page that renders the same without ikstorage: with the plain
+  ``S3Storage`` (ikstorage bypassed), with ikstorage on a cold cache, warm in
+  this process, and in a new process that shares only the cache. Every render
+  must give the same ``<main>``, byte for byte, and the true dimensions.
+* ``/gallery/`` shows a thumbnail per photo with ``{% picture %}``, which the
+  plain ``S3Storage`` cannot render (it has no renditions), so it is measured
+  on its own: in a new process right after the upload, warm, and on a cold
+  cache (files uploaded without ikstorage: renditions made on first view).
+  Every render must give the same ``<main>``, every thumbnail the size the
+  spec gives, and every URL on it must load, as a browser would load it.
+
+The command fails, with the reason, if any of these does not hold: a saving
+that changes the page is not a saving.
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from gallery.demo import latency, measure, report
+from gallery.demo import expect, latency, measure, report, served
 from gallery.demo.images import SamplePhoto, sample_photo
 from gallery.demo.measure import Measurement
 from gallery.models import Photo
@@ -32,12 +43,19 @@ from gallery_project import embedded_s3
 from ikstorage import cache as ik_cache
 from ikstorage.profiler import count_calls
 
-PATH = "/gallery/"
+PLAIN_PAGE = "/gallery/plain/"
+THUMBNAIL_PAGE = "/gallery/"
 
-#: Row label and JSON key of each render, in the order they run.
-ROWS = {
+#: Row label and JSON key of each render of the plain page, in the order they run.
+PLAIN_ROWS = {
     "plain": "plain S3Storage (no ikstorage)",
     "cold": "ikstorage, cold cache",
+    "warm": "ikstorage, warm (same process)",
+    "new_process": "ikstorage, new process",
+}
+#: The same for the thumbnail page, in the order they are printed.
+THUMBNAIL_ROWS = {
+    "cold": "ikstorage, cold cache (renditions made)",
     "warm": "ikstorage, warm (same process)",
     "new_process": "ikstorage, new process",
 }
@@ -45,8 +63,8 @@ ROWS = {
 
 class Command(BaseCommand):
     help = (
-        "Upload sample photos to S3 through the model, render /gallery/ with and without "
-        "ikstorage, and print the S3 calls each render made."
+        "Upload sample photos to S3 through the model, render the gallery's pages with and "
+        "without ikstorage, and print the S3 calls each render made."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -71,29 +89,48 @@ class Command(BaseCommand):
         self._prepare()
         latency.simulate(delay)
         photos = [sample_photo(n) for n in range(1, count + 1)]
-        upload, names = self._upload(photos)
-        files = dict(zip(names, (photo.data for photo in photos), strict=True))
-        embedded_s3.save_snapshot(settings.VAR_DIR, files)
+        upload = self._upload(photos)
+        if embedded_s3.is_embedded():  # a later process's embedded S3 restores this copy
+            embedded_s3.save_snapshot(settings.VAR_DIR, settings.S3_ENDPOINT)
 
-        measure.warm_up(PATH)
-        renders: dict[str, Measurement] = {"plain": measure.render(PATH, bypass=True)}
-        caches["default"].clear()  # cold: the files were uploaded by someone else
-        ik_cache.clear_local()
-        renders["cold"] = measure.render(PATH)
-        renders["warm"] = measure.render(PATH)
-        renders["new_process"] = self._render_elsewhere(PATH, delay)
-        self._check(photos, renders)
+        measure.warm_up(THUMBNAIL_PAGE)
+        measure.warm_up(PLAIN_PAGE)
+        # The thumbnail page while the records hold what the upload wrote.
+        thumbs = {"new_process": self._render_elsewhere(THUMBNAIL_PAGE, delay)}
+        thumbs["warm"] = measure.render(THUMBNAIL_PAGE)
+
+        plain = {"plain": measure.render(PLAIN_PAGE, bypass=True)}
+        self._forget()  # cold: the files were uploaded by someone else
+        plain["cold"] = measure.render(PLAIN_PAGE)
+        plain["warm"] = measure.render(PLAIN_PAGE)
+        plain["new_process"] = self._render_elsewhere(PLAIN_PAGE, delay)
+
+        self._forget()  # and so were their renditions: none is recorded
+        thumbs["cold"] = measure.render(THUMBNAIL_PAGE)
+        thumbs = {key: thumbs[key] for key in THUMBNAIL_ROWS}
+
+        self._check_plain(photos, plain)
+        checked = self._check_thumbnails(photos, thumbs)
 
         if options["json"]:
             data = {
                 "images": count,
                 "latency_ms": delay,
                 "upload": {"s3": upload.s3, "duration_ms": upload.duration_ms},
-                "renders": {key: _summary(m) for key, m in renders.items()},
+                "renditions_per_photo": expect.renditions_per_photo(),
+                "plain_page": {
+                    "path": PLAIN_PAGE,
+                    "renders": {key: _summary(m) for key, m in plain.items()},
+                },
+                "thumbnail_page": {
+                    "path": THUMBNAIL_PAGE,
+                    "renders": {key: _summary(m) for key, m in thumbs.items()},
+                    "urls_checked": checked,
+                },
             }
             self.stdout.write(json.dumps(data, indent=2))
         else:
-            self._print(count, delay, upload, renders)
+            self._print(count, delay, upload, plain, thumbs, checked)
 
     # -- steps ------------------------------------------------------------------
 
@@ -117,9 +154,13 @@ class Command(BaseCommand):
         caches["default"].clear()
         ik_cache.clear_local()
 
-    def _upload(self, photos: list[SamplePhoto]) -> tuple[Measurement, list[str]]:
+    def _forget(self) -> None:
+        """Empty the shared cache and this process's: nothing is known about any file."""
+        caches["default"].clear()
+        ik_cache.clear_local()
+
+    def _upload(self, photos: list[SamplePhoto]) -> Measurement:
         """Save every photo through the model, as a form or an admin would."""
-        names: list[str] = []
         with count_calls() as calls:
             for photo in photos:
                 saved = Photo.objects.create(
@@ -127,8 +168,7 @@ class Command(BaseCommand):
                 )
                 if not saved.image.name:
                     raise CommandError(f"Saving {photo.filename} left its photo without a file.")
-                names.append(saved.image.name)
-        return Measurement.from_calls(calls), names
+        return Measurement.from_calls(calls)
 
     def _render_elsewhere(self, path: str, delay: float) -> Measurement:
         """Render in a new Python process; the S3 endpoint reaches it through the environment."""
@@ -150,62 +190,117 @@ class Command(BaseCommand):
                 f"The new-process render printed no result: {done.stdout!r}"
             ) from exc
 
-    def _check(self, photos: list[SamplePhoto], renders: dict[str, Measurement]) -> None:
+    def _check_plain(self, photos: list[SamplePhoto], renders: dict[str, Measurement]) -> None:
         """Every render is HTTP 200 and the same page; the plain one shows the true sizes."""
-        for key, result in renders.items():
-            if result.status != 200:
-                raise CommandError(f"{ROWS[key]}: GET {PATH} returned HTTP {result.status}.")
+        _check_status(PLAIN_PAGE, PLAIN_ROWS, renders)
         plain = renders["plain"]
-        shown = [(int(w), int(h)) for _, w, h in plain.images]
+        shown = [(int(f.width), int(f.height)) for f in plain.figures]
         expected = [(p.width, p.height) for p in photos]
         if shown != expected:
             raise CommandError(
-                f"The page shows {len(shown)} images with sizes {shown[:5]}..., "
+                f"{PLAIN_PAGE} shows {len(shown)} images with sizes {shown[:5]}..., "
                 f"expected {len(expected)} with {expected[:5]}..."
             )
-        for key, result in renders.items():
-            if result.html_sha256 != plain.html_sha256:
-                differ = [
-                    (a, b) for a, b in zip(plain.images, result.images, strict=False) if a != b
-                ]
-                first = differ[0] if differ else "outside the <img> tags"
+        _check_same(PLAIN_PAGE, PLAIN_ROWS, renders, "plain")
+
+    def _check_thumbnails(self, photos: list[SamplePhoto], renders: dict[str, Measurement]) -> int:
+        """Every render is the same page of renditions of the right sizes, and every URL on
+        it loads as the image the page says. Returns how many URLs were fetched."""
+        _check_status(THUMBNAIL_PAGE, THUMBNAIL_ROWS, renders)
+        first = renders["new_process"]
+        if len(first.figures) != len(photos):
+            raise CommandError(
+                f"{THUMBNAIL_PAGE} shows {len(first.figures)} images, expected {len(photos)}."
+            )
+        thumb, large = expect.spec_box("thumb"), expect.spec_box("large")
+        checked = 0
+        for photo, figure in zip(photos, first.figures, strict=True):
+            size = (int(figure.width or 0), int(figure.height or 0))
+            wanted = expect.fill_size((photo.width, photo.height), thumb)
+            if ".thumb." not in figure.src or size != wanted:
                 raise CommandError(
-                    f"{ROWS[key]} rendered a different page than plain S3Storage; "
-                    f"first difference (plain, ikstorage): {first}."
+                    f"{photo.title}: the page shows {figure.src} at {size}, expected the "
+                    f"'thumb' rendition at {wanted}."
                 )
+            if [s.type for s in figure.sources] != ["image/avif", "image/webp"]:
+                raise CommandError(
+                    f"{photo.title}: <source>s {figure.sources}, expected AVIF, WebP."
+                )
+            if ".large." not in figure.href or not figure.placeholder:
+                raise CommandError(
+                    f"{photo.title}: link {figure.href!r}, placeholder {figure.placeholder}: "
+                    "expected a link to the 'large' rendition and a placeholder."
+                )
+            wrong = served.problems(figure, expect.fit_size((photo.width, photo.height), large))
+            if wrong:
+                raise CommandError(f"{photo.title}: " + "; ".join(wrong))
+            checked += 2 + sum(len(s.urls) for s in figure.sources)
+        _check_same(THUMBNAIL_PAGE, THUMBNAIL_ROWS, renders, "new_process")
+        return checked
 
     def _print(
-        self, count: int, delay: float, upload: Measurement, renders: dict[str, Measurement]
+        self,
+        count: int,
+        delay: float,
+        upload: Measurement,
+        plain: dict[str, Measurement],
+        thumbs: dict[str, Measurement],
+        checked: int,
     ) -> None:
         # The embedded server's port changes from run to run; leave it out.
         where = "an embedded moto S3" if embedded_s3.is_embedded() else settings.S3_ENDPOINT
         ops = " ".join(f"{op}={n}" for op, n in upload.s3.items())
+        per_photo = expect.renditions_per_photo()
         lines = [
             f"{report.plural(count, 'photo')} in bucket {embedded_s3.BUCKET!r} on {where}"
             + (f", simulated latency {delay:g} ms per S3 request" if delay else "")
             + ".",
             f"Upload through Photo.objects.create(): {report.plural(upload.s3_total, 'S3 call')} "
-            f"({ops}), {upload.s3_total / count:.2f} per photo.",
+            f"({ops}), {upload.s3_total / count:.2f} per photo: the photo and its "
+            f"{report.plural(per_photo, 'rendition')}.",
             "",
-            f"GET {PATH}: each photo's url, width, height and size.",
+            f"GET {PLAIN_PAGE}: each photo's url, width, height and size "
+            "(a page that needs no ikstorage).",
             "",
-        ]
-        rows = [(ROWS[key], m) for key, m in renders.items()]
-        lines.append(report.table(rows, count))
-        lines.append(
+            report.table([(PLAIN_ROWS[key], m) for key, m in plain.items()], count),
             report.summary(
-                count,
-                renders["plain"],
-                renders["cold"],
-                renders["warm"],
-                renders["new_process"],
-            )
-        )
+                count, plain["plain"], plain["cold"], plain["warm"], plain["new_process"]
+            ),
+            "",
+            f"GET {THUMBNAIL_PAGE}: {{% picture %}} thumbnails (AVIF, WebP, JPEG, placeholder) "
+            "linking to the large rendition.",
+            "",
+            report.table([(THUMBNAIL_ROWS[key], m) for key, m in thumbs.items()], count),
+            report.thumbnail_summary(count, thumbs["cold"], thumbs["warm"], thumbs["new_process"]),
+            f"Every image URL on the page loads, anonymously, as the size the page gives "
+            f"({checked} URLs fetched and decoded).",
+        ]
         self.stdout.write("\n".join(lines))
 
 
+def _check_status(path: str, rows: dict[str, str], renders: dict[str, Measurement]) -> None:
+    for key, result in renders.items():
+        if result.status != 200:
+            raise CommandError(f"{rows[key]}: GET {path} returned HTTP {result.status}.")
+
+
+def _check_same(
+    path: str, rows: dict[str, str], renders: dict[str, Measurement], reference: str
+) -> None:
+    """Every render's <main> is the reference render's, byte for byte."""
+    base = renders[reference]
+    for key, result in renders.items():
+        if result.main_sha256 != base.main_sha256:
+            differ = [(a, b) for a, b in zip(base.figures, result.figures, strict=False) if a != b]
+            first = differ[0] if differ else "outside the <img> tags"
+            raise CommandError(
+                f"GET {path}: {rows[key]} rendered a different page than {rows[reference]}; "
+                f"first difference: {first}."
+            )
+
+
 def _summary(result: Measurement) -> dict[str, Any]:
-    """A render for ``--json``: its counts, without the list of <img> tags."""
+    """A render for ``--json``: its counts, without the list of figures."""
     data = result.to_json()
-    data["img_tags"] = len(data.pop("images"))
+    data["img_tags"] = len(data.pop("figures"))
     return data
