@@ -80,7 +80,7 @@ def cmd_serve(args: list[str]) -> int:
 
 
 def cmd_test(args: list[str]) -> int:
-    ensure_venv("test")
+    ensure_venv("test", "docs")
     code = run(PYTHON, "-m", "pytest", *args)
     if code == 5:
         print("pytest collected no tests: that is a failure here.", file=sys.stderr)
