@@ -80,12 +80,19 @@ def cmd_serve(args: list[str]) -> int:
 
 
 def cmd_test(args: list[str]) -> int:
+    """The whole suite under coverage; the gate (fail_under) applies to a full run only."""
     ensure_venv("test", "docs")
-    code = run(PYTHON, "-m", "pytest", *args)
+    run(PYTHON, "-m", "coverage", "erase")
+    code = run(PYTHON, "-m", "coverage", "run", "-m", "pytest", *args)
     if code == 5:
         print("pytest collected no tests: that is a failure here.", file=sys.stderr)
         return 1
-    return code
+    run(PYTHON, "-m", "coverage", "combine", "--quiet")
+    gate = [] if not args else ["--fail-under=0"]
+    report = run(PYTHON, "-m", "coverage", "report", "--format=total", *gate)
+    if report != 0:
+        print("Coverage is below the gate in pyproject.toml.", file=sys.stderr)
+    return code or report
 
 
 def interpreter_dirs() -> list[str]:

@@ -19,7 +19,6 @@ not escaped twice) and nothing else is marked safe.
 from __future__ import annotations
 
 import functools
-
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence

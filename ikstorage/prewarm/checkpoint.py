@@ -1,0 +1,82 @@
+"""Where an interrupted run stopped, kept in the shared cache, per source and shard.
+
+Resuming does not need it for correctness: records are the progress. A rerun
+that fills only what is missing skips every name already recorded, paying one
+``get_many`` per batch and no backend call for them. The checkpoint spares
+what that still costs: re-listing the part of a bucket already done, and, for
+``--refresh``, re-reading files already refreshed.
+
+It lives in the shared cache, beside the records it describes, because a
+shard may be resumed by another worker on another machine; a file would be
+seen by one machine only. A lost checkpoint (evicted, cache flushed) only
+means starting over. A run that completes a source drops its checkpoint, so
+the next run walks everything again (retrying, when it fills only what is
+missing, the names that failed); ``--restart`` drops it up front.
+
+The position saved is the *low-water mark*: the end of the last batch such
+that it and every earlier batch finished without a failed name. Names done
+beyond it are done again on resume (cheaply, when they are cached), and names
+that failed before the interruption are retried by the resumed run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import caches
+
+from ikstorage import cache_errors
+from ikstorage.records import FORMAT
+from ikstorage.storage import CachedStorage
+
+logger = logging.getLogger("ikstorage.prewarm")
+T = TypeVar("T")
+
+#: A checkpoint outlives the longest interrupted run anyone would resume: a week.
+TIMEOUT = 7 * 24 * 3600
+
+
+class Checkpoint:
+    """The resume position of one source, one shard and one mode, in the shared cache."""
+
+    def __init__(self, storage: CachedStorage, scope: str) -> None:
+        # The identity the storage's record keys are derived from (stable across processes).
+        identity = storage.adapter.identity()
+        if isinstance(storage.options.storage, str):
+            identity += f"|alias={storage.options.storage}"
+        identity += f"|prewarm|{scope}"
+        digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        self.key = f"ik:{FORMAT}:prewarm:{digest}"
+        self.alias = storage.cache_alias
+        self._warned = False
+
+    def load(self) -> str | None:
+        value: object = self._run(lambda: caches[self.alias].get(self.key), None)
+        return value if isinstance(value, str) else None
+
+    def save(self, position: str) -> None:
+        self._run(lambda: caches[self.alias].set(self.key, position, TIMEOUT), None)
+
+    def clear(self) -> None:
+        self._run(lambda: caches[self.alias].delete(self.key), None)
+
+    def _run(self, call: Callable[[], T], default: T) -> T:
+        """One cache call; an outage is logged once and answered with ``default``."""
+        try:
+            return call()
+        except Exception as exc:
+            if not cache_errors.is_outage(exc):
+                raise
+            if not self._warned:
+                self._warned = True
+                logger.warning(
+                    "Cache %r unavailable for the prewarm checkpoint (%s: %s); "
+                    "an interrupted run will start this source over.",
+                    self.alias,
+                    type(exc).__name__,
+                    exc,
+                )
+            return default

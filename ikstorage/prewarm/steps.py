@@ -1,0 +1,146 @@
+"""What is done for one name, as a sequence of steps.
+
+The runner hands each name that some step still has work for to a worker
+thread, which runs the steps in order. A step says from the cached record
+whether it has work (so ``--only-missing`` skips a name only when no step
+has any), and does it: the metadata fill, then (``--renditions``) the
+renditions the name is missing, made from one download of the source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ikstorage.imageinfo import is_image_name
+from ikstorage.records import Record
+from ikstorage.renditions import lookup
+from ikstorage.storage import CachedStorage
+
+
+@dataclass
+class Item:
+    """One name on its way through the steps."""
+
+    storage: CachedStorage
+    name: str
+    #: What the cache held before the run (``None``: nothing).
+    cached: Record | None = None
+    #: What the source learned for free (an S3 listing's record of a non-image).
+    listed: Record | None = None
+    #: The record as known after the steps so far (the metadata step sets it).
+    record: Record | None = None
+    #: Problems worth reporting that did not stop the work (the record was stored).
+    problems: list[str] = field(default_factory=list)
+    #: What happened, named as the summary's totals (``probed``, ``records_written``...).
+    events: list[str] = field(default_factory=list)
+
+
+class Step(Protocol):
+    """One piece of work per name."""
+
+    def pending(self, item: Item) -> bool:
+        """True when this step has work for ``item`` (``item.cached`` is the cache's record)."""
+        ...
+
+    def run(self, item: Item) -> None:
+        """Do it; raise to report the name as failed (nothing stored for it by this step)."""
+        ...
+
+
+class FillRecord:
+    """Learn the record with the backend's cheapest call, and store it.
+
+    A fill uses ``add`` (it never overwrites a record a save or delete wrote
+    meanwhile: invariant 2); ``refresh`` overwrites, to repair records after
+    files changed behind ikstorage's back.
+    """
+
+    def __init__(self, *, refresh: bool) -> None:
+        self.refresh = refresh
+
+    def pending(self, item: Item) -> bool:
+        return self.refresh or item.cached is None
+
+    def run(self, item: Item) -> None:
+        if item.listed is not None:
+            record = item.listed
+            item.events.append("from_listing")
+        else:
+            record = item.storage.probe(item.name)
+            item.events.append("probed")
+        item.record = record
+        stored = item.storage.store(item.name, record, replace=self.refresh)
+        item.events.append("records_written" if stored else "records_kept")
+        problem = problem_with(item.name, record)
+        if problem is not None:
+            item.problems.append(problem)
+
+
+def problem_with(name: str, record: Record) -> str | None:
+    """Why a stored record points at a broken file, or ``None`` when it looks right."""
+    if not record.exists:
+        return "missing: the storage has no file by this name"
+    if (
+        is_image_name(name)
+        and record.dimensions_known
+        and record.width is None
+        and record.height is None
+    ):
+        return (
+            f"not a readable image: {record.size} bytes in which Django finds no dimensions "
+            "(corrupt, truncated or not an image)"
+        )
+    return None
+
+
+class RenderMissing:
+    """Render the renditions a source lacks: one download, one decode, every missing spec.
+
+    Done under the source's lease (``CachedStorage.render_missing``), so a page
+    or another prewarm rendering the same source at the same moment does not
+    do it twice. A source the record says cannot be rendered (not an image,
+    too many pixels) is skipped unless ``refresh``, whose fresh probe clears
+    that verdict.
+    """
+
+    def __init__(self, *, refresh: bool) -> None:
+        self.refresh = refresh
+
+    def pending(self, item: Item) -> bool:
+        if not item.storage.options.specs:
+            return False
+        record = item.cached
+        if record is None or self.refresh:
+            return True
+        stored = item.storage.adapter.canonical(item.name)
+        return (
+            record.exists
+            and record.rendition_error is None
+            and bool(lookup.missing(item.storage, stored, record))
+        )
+
+    def run(self, item: Item) -> None:
+        record = item.record or item.cached
+        if record is None or not record.exists:
+            return
+        stored = item.storage.adapter.canonical(item.name)
+        if not lookup.missing(item.storage, stored, record):
+            return
+        before = len(record.renditions)
+        after = lookup.render_missing(
+            item.storage, item.name, wait=item.storage.options.write_lease_timeout
+        )
+        if after is None:
+            raise RuntimeError("another process kept the file's lease past write_lease_timeout")
+        made = len(after.renditions) - before
+        item.events.extend(["renditions_made"] * max(made, 0))
+        if after.rendition_error is not None:
+            item.problems.append(f"no renditions: {after.rendition_error}")
+
+
+def steps_for(*, refresh: bool, renditions: bool = False) -> tuple[Step, ...]:
+    """The steps of a run, in order."""
+    if renditions:
+        return (FillRecord(refresh=refresh), RenderMissing(refresh=refresh))
+    return (FillRecord(refresh=refresh),)

@@ -1,0 +1,67 @@
+"""Settings for the processes the prewarm tests start: a task worker, a command, a page.
+
+Everything they share with the test (and with each other) is named in the
+JSON of ``IKSTORAGE_PREWARM_TEST`` and is reachable from any process: an
+SQLite file (the task queue), a file cache (the records) and moto over HTTP
+(the bucket). ``latency_ms`` delays each S3 request, so a run lasts long
+enough to be interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import django
+
+_CONFIG: dict[str, Any] = json.loads(os.environ["IKSTORAGE_PREWARM_TEST"])
+
+SECRET_KEY = "ikstorage-prewarm-tests"
+USE_TZ = True
+TIME_ZONE = "UTC"
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+INSTALLED_APPS = ["django.contrib.contenttypes", "ikstorage", "tests.testapp", "django_tasks_db"]
+if django.VERSION < (6, 0):
+    INSTALLED_APPS.append("django_tasks")  # the backport (Django 6 has django.tasks)
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": _CONFIG["database"],
+        # Two processes share the file: wait for the other's write instead of failing.
+        "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+    }
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": _CONFIG["cache"],
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    }
+}
+STORAGES = {
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": "media",
+            "endpoint_url": _CONFIG["endpoint"],
+            "querystring_auth": False,
+            "access_key": "testing",
+            "secret_key": "testing",
+            "region_name": "us-east-1",
+        },
+    },
+    "default": {"BACKEND": "ikstorage.CachedStorage", "OPTIONS": {"storage": "s3"}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates"}]
+
+if _CONFIG.get("latency_ms"):
+    import botocore.handlers
+
+    def _latency(seconds: float = _CONFIG["latency_ms"] / 1000, **kwargs: Any) -> None:
+        time.sleep(seconds)
+
+    botocore.handlers.BUILTIN_HANDLERS.append(("before-send.s3", _latency))

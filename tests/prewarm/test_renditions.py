@@ -1,0 +1,81 @@
+"""``--renditions``: the renditions legacy sources lack, one download per source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import caches
+from django.core.files.storage import storages
+from django.template import Context, Template
+from django.test import override_settings
+
+from ikstorage import CachedStorage
+from ikstorage.cache import clear_local
+from ikstorage.profiler import count_calls
+from tests.prewarm.conftest import BUCKET, prewarm, put_images, s3_storages
+
+NAMES = [f"legacy/{i:02d}.jpg" for i in range(6)]
+SPECS = {"thumb": {"fill": [20, 15], "formats": ["webp", "jpeg"]}, "large": {"fit": [30, 30]}}
+#: Renditions per source: thumb in two formats, large in one.
+PER_SOURCE = 3
+#: A cache of its own, emptied by each test (the default one holds 300 entries).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "prewarm-renditions",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
+
+
+def storages_with_specs() -> dict[str, Any]:
+    config = s3_storages()
+    config["default"]["OPTIONS"]["specs"] = SPECS
+    return config
+
+
+def test_prewarm_renders_what_legacy_sources_lack(s3: Any) -> None:
+    put_images(s3, NAMES, size=(80, 60))
+    with override_settings(STORAGES=storages_with_specs(), CACHES=CACHES):
+        caches["default"].clear()
+        run = prewarm("--prefix", "legacy/", "--renditions")
+        assert run.returncode == 0
+        # Per source: the probe (a ranged GET), one download for all its specs, a PUT each.
+        assert run["s3"] == {
+            "ListObjectsV2": 1,
+            "GetObject": 2 * len(NAMES),
+            "PutObject": PER_SOURCE * len(NAMES),
+        }
+        assert run["renditions_made"] == PER_SOURCE * len(NAMES)
+        assert run["records_written"] == len(NAMES)
+        listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="renditions/")["Contents"]
+        assert len(listed) == PER_SOURCE * len(NAMES)
+
+        again = prewarm("--prefix", "legacy/", "--renditions")
+        assert again["s3"] == {"ListObjectsV2": 1}
+        assert again["renditions_made"] == 0
+
+        # A page of thumbnails right after, in a new process sharing the cache.
+        clear_local()
+        storage = storages["default"]
+        assert isinstance(storage, CachedStorage)
+        page = Template(
+            "{% load ikstorage %}{% for n in names %}"
+            "{% picture n 'thumb' formats='webp jpeg' %}{% endfor %}"
+        )
+        with count_calls() as calls:
+            html = page.render(Context({"names": NAMES}))
+        assert calls.s3 == {}
+        assert html.count('width="20" height="15"') == len(NAMES)
+
+
+def test_a_source_that_cannot_be_rendered_is_reported(s3: Any) -> None:
+    put_images(s3, NAMES[:2], size=(80, 60))
+    s3.put_object(Bucket=BUCKET, Key="legacy/bad.jpg", Body=b"not an image")
+    with override_settings(STORAGES=storages_with_specs(), CACHES=CACHES):
+        caches["default"].clear()
+        run = prewarm("--prefix", "legacy/", "--renditions")
+    assert run.returncode == 1
+    reasons = {s["name"]: s["reason"] for s in run["error_samples"]}
+    assert "no renditions: not-an-image" in reasons["legacy/bad.jpg"]
+    assert run["renditions_made"] == PER_SOURCE * 2
