@@ -31,12 +31,28 @@ HEAVY = (
 )
 
 
+#: Test files whose every test is slow (servers started and stopped, subprocesses,
+#: a docs build): run once per Django version in CI, not in every tox env.
+SLOW = (
+    "resilience/",
+    "renditions_storage/",
+    "conformance/",
+    "prewarm/test_processes.py",
+    "test_docs.py",
+    "test_example.py",
+    "test_new_process.py",
+    "test_services.py",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     root = Path(__file__).parent
     for item in items:
         where = Path(str(item.path)).relative_to(root).as_posix()
         if where.startswith(HEAVY):
             item.add_marker(pytest.mark.heavy)
+        if where.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -395,10 +395,13 @@ class CachedStorage(Storage):
         the result.
         """
         wanted: dict[str, list[str]] = {}
+        adapter, keys = self.adapter, self.keys
         for name in names:
-            stored = self._canonical(name)
-            if stored is not None:
-                wanted.setdefault(self.keys.record(stored), []).append(name)
+            try:  # not through the page's name memo: a prewarm walks millions of names
+                stored = adapter.canonical(name)
+            except Exception:
+                continue
+            wanted.setdefault(keys.record(stored), []).append(name)
         found = self.cache.get_many(list(wanted))
         return {
             name: entry
