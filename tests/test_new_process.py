@@ -19,6 +19,7 @@ from django.test import override_settings
 from ikstorage import CachedStorage
 from ikstorage.profiler import count_calls
 from tests.images import image_bytes
+from tests.s3_settings import s3_alias
 from tests.servers import Server
 from tests.testapp.models import Photo
 
@@ -33,17 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def storages(endpoint: str) -> dict[str, Any]:
     return {
-        "s3": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": "media",
-                "endpoint_url": endpoint,
-                "querystring_auth": False,
-                "access_key": "testing",
-                "secret_key": "testing",
-                "region_name": "us-east-1",
-            },
-        },
+        "s3": s3_alias(endpoint),
         "default": {"BACKEND": "ikstorage.CachedStorage", "OPTIONS": {"storage": "s3"}},
     }
 

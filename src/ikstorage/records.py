@@ -102,6 +102,27 @@ class Record:
         """A record saying the name does not exist (a probe miss or a tombstone)."""
         return cls(exists=False, generation=new_generation())
 
+    @classmethod
+    def found(
+        cls,
+        size: int | None,
+        dims: tuple[int | None, int | None] | None,
+        *,
+        modified: float | None = None,
+        etag: str | None = None,
+    ) -> Record:
+        """A record of a file that exists; ``dims`` None means "not determined yet"."""
+        return cls(
+            exists=True,
+            size=size,
+            width=dims[0] if dims else None,
+            height=dims[1] if dims else None,
+            dimensions_known=dims is not None,
+            modified=modified,
+            etag=etag,
+            generation=new_generation(),
+        )
+
     @property
     def dimensions(self) -> tuple[int | None, int | None]:
         return (self.width, self.height)

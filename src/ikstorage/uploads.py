@@ -18,7 +18,7 @@ from django.core.files import File
 
 from ikstorage.backends.base import Adapter
 from ikstorage.imageinfo import Dimensions, dimensions_from_file, is_image_name
-from ikstorage.records import Record, new_generation
+from ikstorage.records import Record
 
 __all__ = ["Upload", "inspect"]
 
@@ -34,15 +34,7 @@ class Upload:
         """The record to write once the backend has stored the content, if complete."""
         if self.size is None:
             return None
-        dims = self.dimensions
-        return Record(
-            exists=True,
-            size=self.size,
-            width=dims[0] if dims else None,
-            height=dims[1] if dims else None,
-            dimensions_known=dims is not None,
-            generation=new_generation(),
-        )
+        return Record.found(self.size, self.dimensions)
 
 
 def inspect(adapter: Adapter, name: str, content: File[Any], *, probe_limit: int) -> Upload:

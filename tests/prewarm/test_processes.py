@@ -23,6 +23,7 @@ import boto3
 import pytest
 
 from tests.images import image_bytes
+from tests.s3_settings import s3_alias
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -135,17 +136,7 @@ def test_enqueued_shards_run_on_a_worker_and_the_page_is_warm(
                         "LOCATION": shared["cache"],
                     },
                     "storages": {
-                        "s3": {
-                            "BACKEND": "storages.backends.s3.S3Storage",
-                            "OPTIONS": {
-                                "bucket_name": "media",
-                                "endpoint_url": shared["endpoint"],
-                                "querystring_auth": False,
-                                "access_key": "testing",
-                                "secret_key": "testing",
-                                "region_name": "us-east-1",
-                            },
-                        },
+                        "s3": s3_alias(shared["endpoint"]),
                         "default": {
                             "BACKEND": "ikstorage.CachedStorage",
                             "OPTIONS": {"storage": "s3"},

@@ -13,22 +13,14 @@ import importlib.util
 import os
 from typing import Any
 
+from tests.s3_settings import s3_alias
+
 SPECS = {"thumb": {"fill": [200, 150], "format": "webp"}}
 
 
 def storages_for(endpoint: str) -> dict[str, Any]:
     return {
-        "s3": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": "media",
-                "endpoint_url": endpoint,
-                "querystring_auth": False,
-                "access_key": "testing",
-                "secret_key": "testing",
-                "region_name": "us-east-1",
-            },
-        },
+        "s3": s3_alias(endpoint),
         "default": {
             "BACKEND": "ikstorage.CachedStorage",
             "OPTIONS": {"storage": "s3", "specs": SPECS, "render": "defer"},

@@ -27,6 +27,7 @@ from ikstorage.exceptions import MissingRenditionError
 from ikstorage.lease import Lease
 from ikstorage.profiler import count_calls
 from tests.renditions_storage.helpers import OUTPUTS, SOURCE, cached, listing, reset_moto
+from tests.s3_settings import s3_options
 from tests.servers import Server, free_port, unavailable
 
 NAME = "legacy/old.jpg"
@@ -222,14 +223,7 @@ def two_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             client.create_bucket(Bucket="media")
             for name in (FRESH, KNOWN):
                 client.put_object(Bucket="media", Key=name, Body=SOURCE)
-            options = {
-                "bucket_name": "media",
-                "endpoint_url": endpoint,
-                "querystring_auth": False,
-                "access_key": "testing",
-                "secret_key": "testing",
-                "region_name": "us-east-1",
-            }
+            options = s3_options(endpoint)
             config = {
                 "cache": {
                     "BACKEND": "django.core.cache.backends.redis.RedisCache",

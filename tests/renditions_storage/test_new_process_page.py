@@ -25,6 +25,7 @@ from ikstorage import rendition
 from ikstorage.profiler import count_calls
 from tests.images import image_bytes
 from tests.renditions_storage.helpers import reset_moto
+from tests.s3_settings import s3_alias
 from tests.testapp.models import Photo
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -35,17 +36,7 @@ PHOTOS = 100
 
 def storages(endpoint: str) -> dict[str, Any]:
     return {
-        "s3": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": "media",
-                "endpoint_url": endpoint,
-                "querystring_auth": False,
-                "access_key": "testing",
-                "secret_key": "testing",
-                "region_name": "us-east-1",
-            },
-        },
+        "s3": s3_alias(endpoint),
         "default": {
             "BACKEND": "ikstorage.CachedStorage",
             "OPTIONS": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
-from ikstorage.records import Record, new_generation
+from ikstorage.records import Record
 
 
 class GenericAdapter(Adapter):
@@ -46,14 +46,7 @@ class GenericAdapter(Adapter):
         dims = None
         if size is not None and is_image_name(str(name)):
             dims = self._read_dimensions(name, size)
-        return Record(
-            exists=True,
-            size=size,
-            width=dims[0] if dims else None,
-            height=dims[1] if dims else None,
-            dimensions_known=dims is not None,
-            generation=new_generation(),
-        )
+        return Record.found(size, dims)
 
     def _read_dimensions(self, name: str, size: int) -> Dimensions | None:
         if not size:  # Django finds no dimensions in an empty file either

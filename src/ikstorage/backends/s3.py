@@ -35,7 +35,7 @@ from storages.utils import clean_name
 from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
-from ikstorage.records import Record, new_generation
+from ikstorage.records import Record
 
 try:
     from storages.backends.s3 import _filter_download_params
@@ -217,13 +217,9 @@ def _status(err: ClientError) -> int | None:
 
 def _record(response: dict[str, Any], size: int, dims: Dimensions | None) -> Record:
     modified = response.get("LastModified")
-    return Record(
-        exists=True,
-        size=size,
-        width=dims[0] if dims else None,
-        height=dims[1] if dims else None,
-        dimensions_known=dims is not None,
+    return Record.found(
+        size,
+        dims,
         modified=modified.timestamp() if modified is not None else None,
         etag=response.get("ETag"),
-        generation=new_generation(),
     )
