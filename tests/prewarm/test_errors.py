@@ -9,7 +9,6 @@ from urllib.parse import unquote, urlsplit
 import botocore.handlers
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.compat import HTTPHeaders
 from botocore.config import Config
 from django.test import override_settings
 
@@ -17,24 +16,13 @@ from ikstorage import CachedStorage
 from ikstorage import cache as ik_cache
 from ikstorage.prewarm.runner import ABORT_AFTER
 from tests.prewarm.conftest import BUCKET, prewarm, put_images, s3_storages
+from tests.s3_errors import error_response
 
 pytestmark = pytest.mark.django_db
 
 GOOD = [f"photos/{i}.jpg" for i in range(12)]
 #: One attempt per call: botocore's retries (and their back-off sleeps) are not under test.
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
-
-
-class _Body:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def stream(self, **kwargs: Any) -> Iterator[bytes]:
-        yield self.read()
-
-    def read(self, *args: Any) -> bytes:
-        data, self.data = self.data, b""
-        return data
 
 
 class InternalError:
@@ -52,14 +40,9 @@ class InternalError:
         if self.keys is not None and key not in self.keys:
             return None
         self.answered += 1
-        body = (
-            b"<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>InternalError</Code>"
-            b"<Message>We encountered an internal error. Please try again.</Message></Error>"
+        return error_response(
+            request.url, 500, "InternalError", "We encountered an internal error. Please try again."
         )
-        headers = HTTPHeaders()
-        headers["Content-Type"] = "application/xml"
-        headers["Content-Length"] = str(len(body))
-        return AWSResponse(request.url, 500, headers, _Body(body))
 
 
 @pytest.fixture

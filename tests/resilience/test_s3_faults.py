@@ -36,23 +36,12 @@ from ikstorage import CachedStorage
 from ikstorage.profiler import count_calls
 from tests.images import image_bytes
 from tests.resilience.conftest import Record
+from tests.s3_errors import error_response
 
 BUCKET = "media"
 #: HTTP attempts botocore makes for one call before giving up (its default retry mode).
 ATTEMPTS = 3
 IMAGE = image_bytes((30, 20))
-
-
-class _Body:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def stream(self, **kwargs: Any) -> Iterator[bytes]:
-        yield self.read()
-
-    def read(self, *args: Any) -> bytes:
-        data, self.data = self.data, b""
-        return data
 
 
 class S3Fault:
@@ -91,18 +80,9 @@ class S3Fault:
             "500": (500, "InternalError", "We encountered an internal error. Please try again."),
             "503-slowdown": (503, "SlowDown", "Please reduce your request rate."),
         }[self.kind]
-        body = (
-            b""
-            if request.method == "HEAD"
-            else (
-                f"<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>{code}</Code>"
-                f"<Message>{message}</Message></Error>"
-            ).encode()
+        return error_response(
+            self._url or request.url, status, code, message, head=request.method == "HEAD"
         )
-        headers = HTTPHeaders()
-        headers["Content-Type"] = "application/xml"
-        headers["Content-Length"] = str(len(body))
-        return AWSResponse(self._url or request.url, status, headers, _Body(body))
 
     def install(self, *storages: S3Storage) -> S3Fault:
         for storage in storages:
