@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +15,7 @@ from django.test import override_settings
 
 from ikstorage import CachedStorage
 from ikstorage.profiler import count_calls
+from tests.child import run_module
 from tests.images import image_bytes
 from tests.s3_settings import s3_alias
 from tests.servers import Server
@@ -29,7 +27,6 @@ TEMPLATE = (
     "{% for p in photos %}<img src='{{ p.image.url }}' width='{{ p.image.width }}' "
     "height='{{ p.image.height }}' data-bytes='{{ p.image.size }}'>{% endfor %}"
 )
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def storages(endpoint: str) -> dict[str, Any]:
@@ -40,19 +37,7 @@ def storages(endpoint: str) -> dict[str, Any]:
 
 
 def run_new_process(config: dict[str, Any]) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    out = subprocess.run(
-        [sys.executable, "-m", "tests.scripts.render_page", json.dumps(config)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return run_module("tests.scripts.render_page", json.dumps(config))  # type: ignore[no-any-return]
 
 
 def save_gallery(endpoint: str, cache: dict[str, Any], count: int) -> tuple[list[str], str]:

@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.child import run_module
 from tests.images import image_bytes
 from tests.s3_settings import s3_alias
 
@@ -124,38 +125,27 @@ def test_enqueued_shards_run_on_a_worker_and_the_page_is_warm(
     assert json.loads(again.stdout)["s3"] == {"ListObjectsV2": 1}
 
     # A brand-new process renders the page from the file cache: no S3 call at all.
-    page = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.scripts.render_page",
-            json.dumps(
-                {
-                    "cache": {
-                        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                        "LOCATION": shared["cache"],
+    result = run_module(
+        "tests.scripts.render_page",
+        json.dumps(
+            {
+                "cache": {
+                    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                    "LOCATION": shared["cache"],
+                },
+                "storages": {
+                    "s3": s3_alias(shared["endpoint"]),
+                    "default": {
+                        "BACKEND": "ikstorage.CachedStorage",
+                        "OPTIONS": {"storage": "s3"},
                     },
-                    "storages": {
-                        "s3": s3_alias(shared["endpoint"]),
-                        "default": {
-                            "BACKEND": "ikstorage.CachedStorage",
-                            "OPTIONS": {"storage": "s3"},
-                        },
-                    },
-                    "names": IMAGES,
-                    "template": PAGE,
-                }
-            ),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+                },
+                "names": IMAGES,
+                "template": PAGE,
+            }
+        ),
         env={k: v for k, v in environment(shared).items() if k != "DJANGO_SETTINGS_MODULE"},
-        timeout=120,
-        check=False,
     )
-    assert page.returncode == 0, page.stderr
-    result = json.loads(page.stdout.strip().splitlines()[-1])
     assert result["first"]["s3"] == {}
     assert result["second"]["s3"] == {}
 

@@ -33,6 +33,7 @@ from ikstorage import cache as ik_cache
 from ikstorage.exceptions import ConfigurationError
 from ikstorage.lease import Lease, State
 from ikstorage.profiler import count_calls
+from tests.child import run_module
 from tests.renditions_storage import deferred_settings
 from tests.renditions_storage.helpers import SOURCE, SOURCE_V2, listing, reset_moto
 from tests.servers import free_port
@@ -267,23 +268,9 @@ def worker_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
 
     def web(source: bytes) -> dict[str, Any]:
         (folder / "upload").write_bytes(source)
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tests.renditions_storage.deferred_web",
-                NAME,
-                folder / "upload",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-            timeout=120,
-            check=False,
+        return run_module(  # type: ignore[no-any-return]
+            "tests.renditions_storage.deferred_web", NAME, folder / "upload", env=env
         )
-        assert out.returncode == 0, out.stderr
-        return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
     def show() -> dict[str, Any]:
         """What a third process sees: the record in the shared cache, and its cost."""

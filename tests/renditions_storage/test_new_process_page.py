@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from django.test import override_settings
 
 from ikstorage import rendition
 from ikstorage.profiler import count_calls
+from tests.child import run_module
 from tests.images import image_bytes
 from tests.renditions_storage.helpers import reset_moto
 from tests.s3_settings import s3_alias
@@ -30,7 +28,6 @@ from tests.testapp.models import Photo
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = 100
 
 
@@ -73,24 +70,9 @@ def test_a_page_of_100_thumbnails_in_a_new_process_costs_no_s3_call(
     assert {(r.width, r.height, r.fallback) for r in shown if r} == {(40, 30, False)}
     assert len({r.url for r in shown if r}) == PHOTOS
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.renditions_storage.thumbnail_page",
-            json.dumps({**config, "names": names}),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=False,
+    result = run_module(
+        "tests.renditions_storage.thumbnail_page", json.dumps({**config, "names": names})
     )
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout.strip().splitlines()[-1])
     digest = hashlib.sha256(page.encode()).hexdigest()
     assert result["first"] == {
         "s3": {},
