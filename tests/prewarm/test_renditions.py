@@ -79,3 +79,31 @@ def test_a_source_that_cannot_be_rendered_is_reported(s3: Any) -> None:
     reasons = {s["name"]: s["reason"] for s in run["error_samples"]}
     assert "no renditions: not-an-image" in reasons["legacy/bad.jpg"]
     assert run["renditions_made"] == PER_SOURCE * 2
+
+
+def test_refresh_keeps_the_renditions_of_unchanged_files(s3: Any) -> None:
+    put_images(s3, NAMES, size=(80, 60))
+    with override_settings(STORAGES=storages_with_specs(), CACHES=CACHES):
+        caches["default"].clear()
+        assert prewarm("--prefix", "legacy/", "--renditions").returncode == 0
+        storage = storages["default"]
+        assert isinstance(storage, CachedStorage)
+        made = {n: storage.renditions(n) for n in NAMES}
+        # Re-read every record: the files did not change, so their renditions stay listed
+        # and nothing is rendered again (one get_many finds what the records listed).
+        clear_local()
+        refreshed = prewarm("--prefix", "legacy/", "--refresh", "--renditions")
+        assert refreshed.returncode == 0
+        assert refreshed["s3"] == {"ListObjectsV2": 1, "GetObject": len(NAMES)}
+        assert refreshed["renditions_made"] == 0
+        assert refreshed["cache_round_trips"] == {"get_many": 1, "set_many": len(NAMES)}
+        clear_local()
+        assert {n: storage.renditions(n) for n in NAMES} == made
+        # A file changed behind ikstorage's back loses its old renditions' listing and is
+        # rendered again from its new bytes.
+        put_images(s3, NAMES[:1], size=(90, 60))
+        changed = prewarm("--prefix", "legacy/", "--refresh", "--renditions")
+        assert changed["renditions_made"] == PER_SOURCE
+        clear_local()
+        assert storage.renditions(NAMES[0]) != made[NAMES[0]]
+        assert len(storage.renditions(NAMES[0])) == PER_SOURCE

@@ -120,7 +120,8 @@ def _select(
     names = [name for name in batch.names if name in plan.shard]
     tally.add("files_seen", len(names))
     storage = stream.storage
-    cached = {} if plan.refresh or not names else storage.cached_records(names)
+    # With --refresh too: a file that did not change keeps the renditions its record lists.
+    cached = storage.cached_records(names) if names else {}
     items = [
         Item(storage, name, cached=cached.get(name), listed=batch.listed.get(name))
         for name in names

@@ -9,6 +9,7 @@ renditions the name is missing, made from one download of the source.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -69,12 +70,40 @@ class FillRecord:
         else:
             record = item.storage.probe(item.name)
             item.events.append("probed")
+        if self.refresh:
+            record = same_file_keeps_renditions(item.cached, record)
         item.record = record
         stored = item.storage.store(item.name, record, replace=self.refresh)
         item.events.append("records_written" if stored else "records_kept")
         problem = problem_with(item.name, record)
         if problem is not None:
             item.problems.append(problem)
+
+
+def same_file_keeps_renditions(old: Record | None, new: Record) -> Record:
+    """``new``, listing the renditions ``old`` listed when both describe the same bytes.
+
+    ``--refresh`` re-reads every record. A file that did not change keeps the
+    renditions its record listed (they are named by its bytes): dropping them
+    would make every page, or ``--renditions``, download the source and write
+    them again. Same bytes: the same size and the same ETag, or, where the
+    backend gives none, the same modified time. A record that has neither (a
+    file saved through ikstorage, whose write returns neither) cannot be
+    compared, and is re-read as before.
+    """
+    if old is None or not (old.exists and new.exists) or old.size != new.size:
+        return new
+    if old.etag is not None and new.etag is not None:
+        same = old.etag == new.etag
+    elif old.modified is not None and new.modified is not None:
+        same = old.modified == new.modified
+    else:
+        same = False
+    if not same:
+        return new
+    return dataclasses.replace(
+        new, renditions=old.renditions, placeholder=old.placeholder, digest=old.digest
+    )
 
 
 def problem_with(name: str, record: Record) -> str | None:
