@@ -170,3 +170,27 @@ def test_batched_lookup_of_missing_names(gallery: CachedStorage, fs: CountingSto
     assert fs.calls == {}
     assert photos[3].image.storage.exists("g/missing.jpg") is False
     assert fs.calls == {"exists": 1}
+
+
+def test_siblings_this_process_holds_are_not_asked_again(
+    gallery: CachedStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import caches
+
+    clear_local()
+    keys = [gallery.keys.record(f"g/{i}.jpg") for i in range(11)]
+    held = gallery.cache.get_many(keys[:10])  # this process now holds ten records
+    assert len(held) == 10
+    sent: list[list[str]] = []
+    l2 = caches["default"]
+    real = l2.get_many
+    monkeypatch.setattr(l2, "get_many", lambda ks, **kw: sent.append(list(ks)) or real(ks, **kw))
+    assert gallery.cache.get(keys[10], siblings=keys) is not None
+    assert sent == [[keys[10]]]  # one key asked for, not the ten held
+    assert all(gallery.cache.local(k) == held[k] for k in keys[:10])
+
+
+def test_deleting_nothing_costs_no_round_trip(gallery: CachedStorage, events: Events) -> None:
+    events.round_trips.clear()
+    gallery.cache.delete_many([])
+    assert events.round_trips == {}

@@ -288,7 +288,8 @@ class MetadataCache:
         metrics.cache("l1", known, len(wanted))
         if not wanted:
             return found
-        fetch = wanted + [k for k in siblings if k not in found and k not in wanted]
+        # Siblings this process already holds are not asked again (nor overwritten).
+        fetch = wanted + [k for k in siblings if k not in wanted and self._local_get(k) is None]
         remote: dict[str, Any] = self._health.run(
             "get_many", lambda: l2(self.alias).get_many(fetch), {}
         )
@@ -356,6 +357,8 @@ class MetadataCache:
 
     def delete_many(self, keys: Iterable[str]) -> None:
         keys = list(keys)
+        if not keys:
+            return  # nothing to send: no round trip
         self._local_drop(keys)
 
         def delete() -> bool:
