@@ -197,6 +197,16 @@ class _Absent:
 
 ABSENT = _Absent()
 
+
+class _Tried:
+    """L1's note that this process already made an ``add_raw_once`` for a key."""
+
+    def to_plain(self) -> dict[str, Any]:  # pragma: no cover - never written to L2
+        raise TypeError("the tried marker is never stored in L2")
+
+
+TRIED = _Tried()
+
 _lock = threading.Lock()
 _health: dict[str, _Health] = {}
 _local: dict[str, LocalCache[Entry]] = {}
@@ -336,6 +346,19 @@ class MetadataCache:
         """``add`` a plain string to L2 only (a lease token); ``None`` when L2 is unavailable."""
         added = self._health.run("add", lambda: l2(self.alias).add(key, value, timeout), None)
         return None if added is None else bool(added)
+
+    def add_raw_once(self, key: str, value: str, timeout: float) -> bool | None:
+        """:meth:`add_raw`, at most once per ``timeout`` seconds in this process.
+
+        For markers many requests would otherwise ``add`` again and again (a
+        rendition queued for a worker): a repeat within ``timeout`` costs no round
+        trip and answers ``False``, as the shared cache would.
+        """
+        if self._local_get(key) is TRIED:
+            return False
+        added = self.add_raw(key, value, timeout)
+        self._local_set(key, TRIED, timeout)
+        return added
 
     def set(self, key: str, value: Entry, timeout: float | None) -> None:
         """Write-through after our own write succeeded on the backend."""

@@ -181,6 +181,9 @@ def test_pages_finding_a_rendition_missing_queue_one_task(
     with count_calls() as calls, django_capture_on_commit_callbacks(execute=True):
         shown = [storage.rendition("legacy/old.jpg", "thumb") for _ in range(5)]
     assert calls.s3 == {"GetObject": 1}  # the record's probe; nothing rendered here
+    # The record's fill, then one ``add`` marking the task queued: the four pages after
+    # the first ask this process's note, not the shared cache.
+    assert calls.round_trips == {"get_many": 1, "add": 2, "set_many": 1}
     assert {(r.fallback, r.name) for r in shown} == {(True, "legacy/old.jpg")}
     assert [r.args for r in queued()] == [["media", "legacy/old.jpg"]]
 

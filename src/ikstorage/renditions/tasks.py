@@ -48,16 +48,12 @@ def render_renditions(alias: str, name: str) -> int:
     """Render what the record of ``name`` on ``STORAGES[alias]`` lacks; returns how many exist."""
     from django.core.files.storage import storages
 
-    from ikstorage.renditions.lookup import render_missing
     from ikstorage.storage import CachedStorage
 
     storage = storages[alias]
     if not isinstance(storage, CachedStorage):
         raise ConfigurationError(f"STORAGES[{alias!r}] is not a CachedStorage.")
-    record = render_missing(storage, name, wait=storage.options.write_lease_timeout)
-    if record is None:
-        record = storage.metadata(name)
-    return len(record.renditions)
+    return storage.render_missing(name)
 
 
 def storage_alias(storage: CachedStorage) -> str:
@@ -102,7 +98,9 @@ def enqueue_once(storage: CachedStorage, name: str) -> None:
 
     For page requests finding a rendition missing: many pages, one task.
     """
-    if _mark_queued(storage, name):
+    key = storage.keys.queued(storage.adapter.canonical(name))
+    # Each page finding it missing would ``add`` the mark again: once per process will do.
+    if storage.cache.add_raw_once(key, "queued", storage.options.write_lease_timeout) is not False:
         alias = storage_alias(storage)
         transaction.on_commit(lambda: render_renditions.enqueue(alias, name))
 
