@@ -21,13 +21,12 @@ T = TypeVar("T")
 
 
 class _Call(Generic[T]):
-    __slots__ = ("done", "error", "result", "waiters")
+    __slots__ = ("done", "error", "result")
 
     def __init__(self) -> None:
         self.done = threading.Event()
         self.result: T | None = None
         self.error: BaseException | None = None
-        self.waiters = 0
 
 
 class SingleFlight(Generic[T]):
@@ -43,8 +42,6 @@ class SingleFlight(Generic[T]):
             leader = call is None
             if call is None:
                 call = self._calls[key] = _Call()
-            else:
-                call.waiters += 1
         if not leader:
             call.done.wait()
             if call.error is not None:

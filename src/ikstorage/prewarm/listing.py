@@ -19,7 +19,7 @@ from typing import Any
 
 from ikstorage.imageinfo import is_image_name
 from ikstorage.prewarm.sources import Batch
-from ikstorage.records import Record, new_generation
+from ikstorage.records import Record
 from ikstorage.storage import CachedStorage
 
 #: Most keys one ListObjectsV2 call returns.
@@ -45,13 +45,11 @@ def listed_record(entry: dict[str, Any]) -> Record:
     and ikstorage answers what the wrapped storage answers.
     """
     modified: datetime | None = entry.get("LastModified")
-    return Record(
-        exists=True,
-        size=int(entry["Size"]),
+    return Record.found(
+        int(entry["Size"]),
+        None,
         modified=None if modified is None else float(int(modified.timestamp())),
         etag=entry.get("ETag"),
-        dimensions_known=False,
-        generation=new_generation(),
     )
 
 

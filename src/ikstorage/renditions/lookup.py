@@ -185,7 +185,7 @@ def render_missing(storage: CachedStorage, name: str, *, wait: float) -> Record 
             # Renditions of a spec declared differently now: their files go.
             dropped = saving.obsolete(record.renditions, made)
             saving.remove(storage, dropped)
-            stale = _facts(storage, dropped)
+            stale = storage._facts_of(dropped)
             updated = dataclasses.replace(
                 record,
                 renditions=made,
@@ -209,13 +209,6 @@ def _refused_unread(storage: CachedStorage, record: Record) -> str | None:
     if record.dimensions_known and width and height and width * height > storage.options.max_pixels:
         return "too-many-pixels"
     return None
-
-
-def _facts(storage: CachedStorage, names: list[str]) -> list[str]:
-    keys: list[str] = []
-    for name in names:
-        keys += storage.keys.facts(storage.adapter.canonical(name))
-    return keys
 
 
 def _declared(storage: CachedStorage) -> set[tuple[str, str]]:
