@@ -324,11 +324,38 @@ class CachedStorage(Storage):
 
     def _record(self, stored: str, name: Any) -> Record:
         key = self.keys.record(stored)
-        record = self.cache.get(key, siblings=lambda: self._batch(self.keys.url(_spelling(name))))
+        batch: list[str] = []
+
+        def siblings() -> list[str]:  # called on an L1 miss only
+            batch.extend(self._batch(self.keys.url(_spelling(name))))
+            return batch
+
+        record = self.cache.get(key, siblings=siblings)
+        if batch and self._options.specs:
+            self._fetch_rendition_urls([key, *batch])
         if isinstance(record, Record):
             return record
         # Concurrent askers in this process share one probe (single-flight).
         return _flights.do(key, lambda: self._fill(key, name))
+
+    def _fetch_rendition_urls(self, keys: list[str]) -> None:
+        """The URLs of the renditions that the records just fetched list, in one ``get_many``.
+
+        A record holds its renditions' public URLs; signed ones expire, so they are
+        cached apart. Fetched here, right after the page's records arrived, a page of
+        thumbnails in a new process costs one round trip more, not one per rendition.
+        """
+        wanted: list[str] = []
+        for key in keys:
+            record = self.cache.local(key)
+            if isinstance(record, Record):
+                for info in record.renditions:
+                    if info.url is None:
+                        url_key = self.keys.url(info.name)
+                        if self.cache.local_get(url_key) is None:
+                            wanted.append(url_key)
+        if wanted:
+            self.cache.get_many(wanted)
 
     def _fill(self, key: str, name: Any) -> Record:
         """Probe the backend for ``name`` and add the record (a read fill never overwrites)."""

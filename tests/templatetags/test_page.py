@@ -98,3 +98,39 @@ def test_a_page_of_100_thumbnails_costs_no_s3_call(gallery: Any, events: Events)
         assert page() == html
     assert calls.s3 == {}
     assert events.round_trips == {}
+
+
+@pytest.mark.django_db
+def test_signed_rendition_urls_come_in_one_more_round_trip(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, settings: Any, events: Events
+) -> None:
+    from storages.backends.s3 import S3Storage
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "page": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "signed"},
+    }
+    storage = make_storage(
+        S3Storage(bucket_name="media", querystring_auth=True),
+        monkeypatch,
+        cache="page",
+        specs={"thumb": {"fill": [200, 150], "formats": ["webp", "jpeg"]}},
+    )
+    caches["page"].clear()
+    data = picture_bytes((240, 180))
+    for i in range(20):
+        storage.save(f"s/{i}.jpg", ContentFile(data))
+    Photo.objects.bulk_create(Photo(title=f"#{i}", image=f"s/{i}.jpg") for i in range(20))
+    batching.clear()
+    html = page()  # signs every rendition URL once, and keeps it in the cache
+    assert html.count("&amp;Expires=") == 60  # signed: the filter's thumb, the webp and the jpeg
+    # A new process: the records of the page's names in one get_many (the batch), then
+    # the signed URLs of their renditions, which the records cannot hold, in one more.
+    clear_local()
+    batching.clear()
+    events.round_trips.clear()
+    with count_calls() as calls:
+        assert page() == html
+    assert calls.s3 == {}
+    assert events.round_trips == {"get_many": 2}
+    caches["page"].clear()
