@@ -323,3 +323,30 @@ def test_an_animation_with_a_broken_later_frame_renders_its_first_frame() -> Non
         "The source's frame 1 could not be read (SyntaxError: APNG contains frame sequence "
         "errors); it is corrupt or truncated. The first frame is rendered instead.",
     )
+
+
+def test_the_formats_of_one_region_share_its_resize(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ikstorage.renditions import pipeline
+
+    resized: list[Any] = []
+    original = pipeline._Job._resize
+
+    def resize(self: Any, base: Image.Image, where: Any) -> Image.Image:
+        resized.append(where)
+        return original(self, base, where)
+
+    monkeypatch.setattr(pipeline._Job, "_resize", resize)
+    specs = [
+        Spec("thumb", fill=(100, 75), format="webp"),
+        Spec("thumb", fill=(100, 75), format="jpeg"),
+        Spec("thumb", fill=(100, 75), format="png"),
+        Spec("large", fit=(400, 400)),
+    ]
+    rendered = render(io.BytesIO(photo((1600, 1200))), specs)
+    assert [(o.width, o.height, o.format) for o in rendered.outputs] == [
+        (100, 75, "webp"),
+        (100, 75, "jpeg"),
+        (100, 75, "png"),
+        (400, 300, "jpeg"),
+    ]
+    assert len(resized) == 2  # one per region, not one per output

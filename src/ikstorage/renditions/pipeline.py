@@ -235,13 +235,18 @@ class _Job:
         self.sample = (base, False)
         outputs: dict[int, Output] = {}
         moving = []
+        #: One resize and colour conversion per region: a spec's formats share them.
+        ready: dict[Plan, Image.Image] = {}
         for index, (spec, where, fmt) in enumerate(self.plans):
             if self.animate and OUTPUTS[fmt].animation:
                 moving.append(index)
                 continue
-            pixels = self._resize(base, where)
-            self._offer_sample(pixels, where)
-            outputs[index] = self._finish(pixels, spec, fmt)
+            colour = ready.get(where)
+            if colour is None:
+                pixels = self._resize(base, where)
+                self._offer_sample(pixels, where)
+                colour = ready[where] = self._srgb(pixels)
+            outputs[index] = self._finish(colour, spec, fmt)
         made = self._placeholder() if placeholder else None
         if moving:
             try:
@@ -251,7 +256,8 @@ class _Job:
                 self.notes.append(f"{exc} The first frame is rendered instead.")
                 for index in moving:
                     spec, where, fmt = self.plans[index]
-                    outputs[index] = self._finish(self._resize(base, where), spec, fmt)
+                    colour = self._srgb(self._resize(base, where))
+                    outputs[index] = self._finish(colour, spec, fmt)
         return Rendered(
             source_format=self.image.format or "",
             width=self.upright[0],
@@ -332,8 +338,8 @@ class _Job:
         if pixels.width * pixels.height < current.width * current.height:
             self.sample = (pixels, True)
 
-    def _finish(self, pixels: Image.Image, spec: Spec, fmt: str) -> Output:
-        colour = self._srgb(pixels)
+    def _finish(self, colour: Image.Image, spec: Spec, fmt: str) -> Output:
+        """``colour`` (resized, in sRGB) encoded as ``fmt``."""
         ready = _encodable(for_format(colour, OUTPUTS[fmt].alpha, spec.background), fmt)
         return self._output(spec, fmt, encode(ready, fmt, spec.quality), colour.size, 1)
 
