@@ -89,10 +89,6 @@ class Summary:
     #: Why the run stopped early on its own (every file failing: a configuration problem).
     aborted: str | None = None
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.interrupted and self.aborted is None
-
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
