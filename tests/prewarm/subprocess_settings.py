@@ -3,15 +3,20 @@
 Everything they share with the test (and with each other) is named in the
 JSON of ``IKSTORAGE_PREWARM_TEST`` and is reachable from any process: an
 SQLite file (the task queue), a file cache (the records) and moto over HTTP
-(the bucket). ``latency_ms`` delays each S3 request, so a run lasts long
-enough to be interrupted.
+(the bucket). ``latency_ms`` delays each S3 request. ``hold`` stops a run
+at a known point so a test can interrupt it there: GetObject calls after the
+first ``after`` wait until the file ``release`` exists in ``dir``, and the file
+``ready`` appears there once the calls named in ``ready`` have all started.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import django
@@ -65,3 +70,23 @@ if _CONFIG.get("latency_ms"):
         time.sleep(seconds)
 
     botocore.handlers.BUILTIN_HANDLERS.append(("before-send.s3", _latency))
+
+if _CONFIG.get("hold"):
+    import botocore.handlers
+
+    _HOLD: dict[str, Any] = _CONFIG["hold"]
+    _started: Counter[str] = Counter()
+    _lock = threading.Lock()
+
+    def _hold(event_name: str, **kwargs: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        folder = Path(_HOLD["dir"])
+        with _lock:
+            _started[operation] += 1
+            held = operation == "GetObject" and _started[operation] > _HOLD["after"]
+            if all(_started[op] >= n for op, n in _HOLD["ready"].items()):
+                (folder / "ready").touch()
+        while held and not (folder / "release").exists():
+            time.sleep(0.01)
+
+    botocore.handlers.BUILTIN_HANDLERS.append(("before-send.s3", _hold))

@@ -8,8 +8,8 @@ starts django-tasks-db's worker (``db_worker``) itself.
 from __future__ import annotations
 
 import json
-import math
 import os
+import select
 import signal
 import sqlite3
 import subprocess
@@ -17,7 +17,7 @@ import sys
 import time
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import boto3
 import pytest
@@ -41,6 +41,13 @@ def environment(config: dict[str, Any]) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "IKSTORAGE_PREWARM_TEST": json.dumps(config)}
     env["DJANGO_SETTINGS_MODULE"] = "tests.prewarm.subprocess_settings"
     return env
+
+
+def line_within(stream: IO[str], seconds: float) -> str:
+    """The next line of a child's output, or ``""`` if none came in ``seconds``."""
+    if not select.select([stream], [], [], seconds)[0]:
+        return ""
+    return stream.readline()
 
 
 def manage(
@@ -150,50 +157,58 @@ def test_enqueued_shards_run_on_a_worker_and_the_page_is_warm(
     assert result["second"]["s3"] == {}
 
 
-def test_ctrl_c_then_rerun(shared: dict[str, Any], moto_server: str) -> None:
+def test_ctrl_c_then_rerun(shared: dict[str, Any], moto_server: str, tmp_path: Path) -> None:
     client = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
     names = [f"slow/{i:02d}.jpg" for i in range(60)]
     for name in names:
         client.put_object(Bucket="media", Key=name, Body=image_bytes((12, 8)))
-    slow = {**shared, "latency_ms": 40}
+    # Ten images are done, both workers are inside the probe of the 11th and 12th, and
+    # the main thread has listed a fifth page and waits for room to hand out more.
+    hold = {"after": 10, "ready": {"GetObject": 12, "ListObjectsV2": 5}, "dir": str(tmp_path)}
     args = ["ikstorage_prewarm", "--prefix", "slow/", "--workers", "2", "--batch-size", "5"]
-    process = subprocess.Popen(
+    # The with block closes the pipes even when the test fails: a failure here
+    # must not leave open files for the next test's garbage collection to report.
+    with subprocess.Popen(
         [sys.executable, "-m", "django", *args, "--json", "--progress", "none"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        env=environment(slow),
-    )
-    try:
-        # Interrupt once a few records are in the cache (each is a file there).
-        cache = Path(shared["cache"])
-        deadline = time.monotonic() + 60
-        while len(list(cache.glob("*.djcache"))) < 8:
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        env=environment({**shared, "hold": hold}),
+    ) as process:
+        assert process.stderr is not None
+        try:
+            deadline = time.monotonic() + 60
+            while not (tmp_path / "ready").exists():
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            process.send_signal(signal.SIGINT)
+            # The first Ctrl-C is a request: the two probes in flight finish first.
+            assert line_within(process.stderr, 30) == (
+                "Stopping: 2 files in progress finish first and the position is kept; "
+                "press Ctrl-C again to stop at once.\n"
+            )
+            (tmp_path / "release").touch()
+            out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
     assert process.returncode == 130, err
-    assert "Interrupted: what was written is kept" in err
+    assert err == (
+        "CommandError: Interrupted: what was written is kept; "
+        "run the same command again to continue.\n"
+    )
     first = json.loads(out)
     assert first["interrupted"] is True
-    written = first["records_written"]
-    assert 5 <= written < 60
+    assert first["s3"] == {"ListObjectsV2": 5, "GetObject": 12}
+    assert first["records_written"] == 12
 
+    # Pages one and two are done; page three finished two of its names, so the rerun
+    # lists from the end of page two and probes only the names not cached.
     rerun = manage(shared, *args, "--json", "--progress", "none")
     second = json.loads(rerun.stdout)
-    (position,) = second["resumed_after"].values()
-    done = names.index(position) + 1
-    assert done % 5 == 0
-    assert done <= written
-    assert second["s3"] == {
-        "ListObjectsV2": math.ceil((60 - done) / 5),
-        "GetObject": 60 - written,
-    }
-    assert second["records_written"] == 60 - written
+    assert list(second["resumed_after"].values()) == ["slow/09.jpg"]
+    assert second["s3"] == {"ListObjectsV2": 10, "GetObject": 48}
+    assert second["already_cached"] == 2
+    assert second["records_written"] == 48

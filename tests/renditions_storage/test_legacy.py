@@ -170,10 +170,20 @@ def run_askers(config: dict[str, Any], processes: int) -> list[list[dict[str, An
         for me in range(processes)
     ]
     results = []
-    for process in started:
-        out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    try:
+        for process in started:
+            out, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        # A failure leaves no process running and no pipe open for a later test to trip on.
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
     return results
 
 

@@ -34,7 +34,19 @@ class Progress(Protocol):
     def error(self, name: str, reason: str) -> None:
         """A problem with one file (called from any thread)."""
 
+    def stopping(self, in_flight: int) -> None:
+        """Ctrl-C was pressed; ``in_flight`` files are finishing first (main thread)."""
+
     def stop(self) -> None: ...
+
+
+def stopping_line(in_flight: int) -> str:
+    """What a stop request tells the user, who may not want to wait."""
+    files = "file" if in_flight == 1 else "files"
+    return (
+        f"Stopping: {in_flight} {files} in progress finish first and the position is kept; "
+        "press Ctrl-C again to stop at once."
+    )
 
 
 def done(tally: Tally) -> int:
@@ -53,6 +65,9 @@ class Silent:
     def error(self, name: str, reason: str) -> None:
         logger.warning("prewarm: %s: %s", name, reason)
 
+    def stopping(self, in_flight: int) -> None:
+        logger.warning("prewarm: %s", stopping_line(in_flight))
+
     def stop(self) -> None:
         pass
 
@@ -70,8 +85,14 @@ class Quiet:
         pass
 
     def error(self, name: str, reason: str) -> None:
+        self._write(f"error: {name}: {reason}")
+
+    def stopping(self, in_flight: int) -> None:
+        self._write(stopping_line(in_flight))
+
+    def _write(self, line: str) -> None:
         with self._lock:
-            self.out.write(f"error: {name}: {reason}\n")
+            self.out.write(line + "\n")
             self.out.flush()
 
     def stop(self) -> None:
@@ -104,24 +125,20 @@ class _Ticker:
         raise NotImplementedError
 
 
-class Lines(_Ticker):
+class Lines(Quiet, _Ticker):
     """A plain line every ``interval`` seconds, and one per problem (logs, CI)."""
 
     wants_total = False
 
     def __init__(self, out: TextIO, interval: float | None = None) -> None:
-        super().__init__(LINE_INTERVAL if interval is None else interval)
-        self.out = out
-        self._lock = threading.Lock()
+        Quiet.__init__(self, out)
+        _Ticker.__init__(self, LINE_INTERVAL if interval is None else interval)
         self._tally: Tally | None = None
         self._started = 0.0
 
     def start(self, tally: Tally, total: int | None) -> None:
         self._tally, self._started = tally, time.perf_counter()
         self.begin()
-
-    def error(self, name: str, reason: str) -> None:
-        self._write(f"error: {name}: {reason}")
 
     def stop(self) -> None:
         self.end()
@@ -137,11 +154,6 @@ class Lines(_Ticker):
             f"prewarm: {finished:,} files done, {tally['records_written']:,} records written, "
             f"{tally['errors']:,} errors, {rate:,.0f} files/s"
         )
-
-    def _write(self, line: str) -> None:
-        with self._lock:
-            self.out.write(line + "\n")
-            self.out.flush()
 
 
 class Bar(_Ticker):
@@ -164,6 +176,9 @@ class Bar(_Ticker):
 
     def error(self, name: str, reason: str) -> None:
         self._bar.write(f"error: {name}: {reason}", file=self.out)
+
+    def stopping(self, in_flight: int) -> None:
+        self._bar.write(stopping_line(in_flight), file=self.out)
 
     def stop(self) -> None:
         self.end()

@@ -10,7 +10,9 @@ number of files, and the next batch is read while the threads work.
 A file that fails is reported with its name and reason and the run goes on.
 Ctrl-C stops handing out names, lets the calls in flight finish (each is one
 request), saves the checkpoint and returns with ``interrupted`` set: what was
-written stays written, and a rerun continues from there.
+written stays written, and a rerun continues from there. The first Ctrl-C is
+noticed between names (:mod:`ikstorage.prewarm.interrupt` says why); a second
+one raises at once.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 
 from ikstorage.prewarm.checkpoint import Checkpoint
 from ikstorage.prewarm.clients import ThreadClients
+from ikstorage.prewarm.interrupt import first_ctrl_c_sets
 from ikstorage.prewarm.listing import prefix_stream
 from ikstorage.prewarm.plan import Plan
 from ikstorage.prewarm.report import Progress, Silent
@@ -35,10 +38,17 @@ from ikstorage.profiler import count_calls
 #: The run stops when this many files failed before any succeeded: that is a wrong
 #: credential, endpoint or bucket, not a bad file, and it would fail every file.
 ABORT_AFTER = 50
+#: Seconds between two looks at the stop request while the main thread waits for
+#: the workers: how long a Ctrl-C can go unnoticed.
+POLL = 0.1
 
 
 class Aborted(Exception):
     """Every file so far failed: stop instead of reporting the same failure a million times."""
+
+
+class Stopped(Exception):
+    """Ctrl-C was pressed: hand out no more names."""
 
 
 def streams_for(plan: Plan) -> list[Stream]:
@@ -69,8 +79,10 @@ def run(
             if plan.dry_run:
                 _count(plan, streams, tally)
             else:
-                _Fill(plan, streams, tally, progress, summary).run()
-        except KeyboardInterrupt:
+                stop = threading.Event()
+                with first_ctrl_c_sets(stop):
+                    _Fill(plan, streams, tally, progress, summary, stop).run()
+        except (KeyboardInterrupt, Stopped):
             summary.interrupted = True
         except Aborted as exc:
             summary.aborted = str(exc)
@@ -188,10 +200,16 @@ class _Fill:
     """One real run: the thread pool, the in-flight window and the per-source checkpoints."""
 
     def __init__(
-        self, plan: Plan, streams: list[Stream], tally: Tally, progress: Progress, summary: Summary
+        self,
+        plan: Plan,
+        streams: list[Stream],
+        tally: Tally,
+        progress: Progress,
+        summary: Summary,
+        stop: threading.Event,
     ) -> None:
         self.plan, self.streams, self.tally = plan, streams, tally
-        self.progress, self.summary = progress, summary
+        self.progress, self.summary, self.stop = progress, summary, stop
         self.steps = steps_for(refresh=plan.refresh, renditions=plan.renditions)
         self.window = threading.BoundedSemaphore(max(2 * plan.batch_size, 2 * plan.workers))
         self.outstanding: set[Future[Item]] = set()
@@ -207,10 +225,15 @@ class _Fill:
         try:
             for stream in self.streams:
                 self._stream(stream, pool)
-        except BaseException:
+        except BaseException as exc:
             # Ctrl-C or an abort: hand out nothing more, let the calls in flight end,
             # and keep the position reached so far.
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
+            if isinstance(exc, Stopped):
+                with self.lock:
+                    in_flight = sum(not future.done() for future in self.outstanding)
+                self.progress.stopping(in_flight)
+            pool.shutdown(wait=True)
             if self.current is not None:
                 self.current.advance()
             raise
@@ -227,10 +250,13 @@ class _Fill:
             self.summary.resumed_after[stream.label] = after
         tracker = self.current = _Tracker(checkpoint)
         for batch in stream.batches(after, self.plan.batch_size):
+            self._check_stop()
             items = _select(stream, batch, self.plan, self.steps, self.tally)
             entry = tracker.add(batch.position, len(items))
             for item in items:
-                self.window.acquire()
+                while not self.window.acquire(timeout=POLL):
+                    self._check_stop()
+                self._check_stop()
                 future = pool.submit(self._work, item)
                 with self.lock:
                     self.outstanding.add(future)
@@ -239,7 +265,8 @@ class _Fill:
             tracker.advance()
         with self.lock:
             pending = list(self.outstanding)
-        wait(pending)
+        while wait(pending, timeout=POLL).not_done:
+            self._check_stop()
         # The source is done: the next run walks all of it again (names that failed are
         # not cached, so a fill retries them; names that succeeded cost a get_many).
         checkpoint.clear()
@@ -274,6 +301,10 @@ class _Fill:
             tracker.finish(entry, complete=True)
 
         return done
+
+    def _check_stop(self) -> None:
+        if self.stop.is_set():
+            raise Stopped
 
     def _check_abort(self) -> None:
         failed = self.tally["failed"]
