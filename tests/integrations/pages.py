@@ -120,7 +120,10 @@ def forget_process_state() -> None:
     storage instance carries an L1 over from before (``clear_local()`` alone
     does not reach the L1 of a storage built before an earlier
     ``clear_local()``). sorl-thumbnail keeps its storage and key-value store
-    in module-level singletons; they are rebuilt too.
+    in module-level singletons; they are rebuilt too. django-imagekit keeps
+    its cache-file backend as a process-wide singleton, and the backend keeps
+    the cache object it first used (under whatever ``CACHES`` an earlier test
+    had); a new process starts without it.
     """
     clear_local()
     setting_changed.send(
@@ -131,6 +134,10 @@ def forget_process_state() -> None:
 
         default.storage._wrapped = empty
         default.kvstore._wrapped = empty
+    if "imagekit.utils" in sys.modules:
+        from imagekit import utils
+
+        utils._singletons.clear()
 
 
 def render_page(model: type[models.Model], template: Template) -> Render:
