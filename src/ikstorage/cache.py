@@ -342,6 +342,19 @@ class MetadataCache:
         self._local_drop([key])
         return False
 
+    def get_raw(self, key: str) -> object:
+        """A plain value from L2 only (a prewarm checkpoint); ``None`` if absent or unavailable."""
+        return self._health.run("get", lambda: l2(self.alias).get(key), None)
+
+    def set_raw(self, key: str, value: str, timeout: float) -> bool:
+        """Store a plain value in L2 only; ``False`` when L2 is unavailable."""
+
+        def store() -> bool:
+            l2(self.alias).set(key, value, timeout)
+            return True
+
+        return self._health.run("set", store, False)
+
     def add_raw(self, key: str, value: str, timeout: float) -> bool | None:
         """``add`` a plain string to L2 only (a lease token); ``None`` when L2 is unavailable."""
         added = self._health.run("add", lambda: l2(self.alias).add(key, value, timeout), None)

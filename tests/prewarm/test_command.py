@@ -56,7 +56,7 @@ def test_summary_for_people(bucket: CachedStorage) -> None:
     assert table["errors"] == "0 (0 not stored)"
     assert table["S3 calls"] == "25 (GetObject 24, ListObjectsV2 1)"
     assert re.fullmatch(r"[\d,]+, [\d.]+ KiB per probe", table["bytes read"])
-    assert table["cache round trips"] == "25 (add 24, get_many 1)"
+    assert table["cache round trips"] == "26 (add 24, get 1, get_many 1)"
     dry, _, _ = run_text("--prefix", "p/", "--dry-run", "--progress", "none")
     assert dry.startswith("dry run: 24 files")
     assert "would probe" in dry

@@ -63,6 +63,10 @@ def interrupted_run(storage: CachedStorage, plan: Plan) -> tuple[int, str]:
     summary = runner.run(plan, streams=[stream])
     assert summary.interrupted
     assert summary.errors == 0
+    # The checkpoint: looked for once, saved once (when the run stopped; it was shorter
+    # than CHECKPOINT_INTERVAL), and counted with the run's other round trips.
+    assert summary.cache_round_trips["get"] == 1
+    assert summary.cache_round_trips["set"] == 1
     written = set(storage.cached_records(NAMES))
     assert summary.records_written == len(written)
     position = Checkpoint(
@@ -153,3 +157,32 @@ def test_command_exits_130_and_keeps_the_records(
     rerun = prewarm("--prefix", "p/", "--batch-size", "10")
     assert rerun.returncode == 0
     assert rerun["records_written"] == 50 - run["records_written"]
+
+
+def test_the_checkpoint_is_saved_every_interval_and_when_the_run_stops(
+    bucket: CachedStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkpoint = Checkpoint(bucket, "cadence")
+    with count_calls() as calls:
+        assert checkpoint.load() is None
+        checkpoint.clear()  # none found, none saved: nothing to delete
+    assert calls.round_trips == {"get": 1}
+
+    tracker = runner._Tracker(checkpoint)
+    first, second = tracker.add("p/09.jpg", 1), tracker.add("p/19.jpg", 1)
+    tracker.finish(first, complete=True)
+    with count_calls() as calls:
+        tracker.advance()  # within CHECKPOINT_INTERVAL of the start: not due
+        assert checkpoint.load() is None
+        tracker.advance(stopping=True)
+        assert checkpoint.load() == "p/09.jpg"
+    assert calls.round_trips == {"get": 2, "set": 1}
+
+    monkeypatch.setattr(runner, "CHECKPOINT_INTERVAL", 0.0)
+    tracker.finish(second, complete=True)
+    with count_calls() as calls:
+        tracker.advance()
+        tracker.advance()  # the same position again: no write
+        checkpoint.clear()
+        assert checkpoint.load() is None
+    assert calls.round_trips == {"set": 1, "delete_many": 1, "get": 1}

@@ -23,24 +23,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
-from typing import TypeVar
 
-from django.core.cache import caches
-
-from ikstorage import cache_errors
 from ikstorage.records import FORMAT
 from ikstorage.storage import CachedStorage
 
 logger = logging.getLogger("ikstorage.prewarm")
-T = TypeVar("T")
 
 #: A checkpoint outlives the longest interrupted run anyone would resume: a week.
 TIMEOUT = 7 * 24 * 3600
 
 
 class Checkpoint:
-    """The resume position of one source, one shard and one mode, in the shared cache."""
+    """The resume position of one source, one shard and one mode, in the shared cache.
+
+    It goes through the storage's :class:`~ikstorage.cache.MetadataCache`, like
+    the records: its round trips are counted in the run's summary, and a cache
+    outage is ridden out the same way (a delete missed during one is made when
+    the cache is back, so a finished source is not resumed by mistake).
+    """
 
     def __init__(self, storage: CachedStorage, scope: str) -> None:
         # The identity the storage's record keys are derived from (stable across processes).
@@ -50,33 +50,28 @@ class Checkpoint:
         identity += f"|prewarm|{scope}"
         digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         self.key = f"ik:{FORMAT}:prewarm:{digest}"
-        self.alias = storage.cache_alias
+        self.cache = storage.cache
         self._warned = False
+        #: False once a load found none and nothing was saved since: no delete to send.
+        self._may_exist = True
 
     def load(self) -> str | None:
-        value: object = self._run(lambda: caches[self.alias].get(self.key), None)
-        return value if isinstance(value, str) else None
+        value = self.cache.get_raw(self.key)
+        position = value if isinstance(value, str) else None
+        self._may_exist = position is not None
+        return position
 
     def save(self, position: str) -> None:
-        self._run(lambda: caches[self.alias].set(self.key, position, TIMEOUT), None)
+        self._may_exist = True
+        if not self.cache.set_raw(self.key, position, TIMEOUT) and not self._warned:
+            self._warned = True
+            logger.warning(
+                "Cache %r unavailable for the prewarm checkpoint; "
+                "an interrupted run will start this source over.",
+                self.cache.alias,
+            )
 
     def clear(self) -> None:
-        self._run(lambda: caches[self.alias].delete(self.key), None)
-
-    def _run(self, call: Callable[[], T], default: T) -> T:
-        """One cache call; an outage is logged once and answered with ``default``."""
-        try:
-            return call()
-        except Exception as exc:
-            if not cache_errors.is_outage(exc):
-                raise
-            if not self._warned:
-                self._warned = True
-                logger.warning(
-                    "Cache %r unavailable for the prewarm checkpoint (%s: %s); "
-                    "an interrupted run will start this source over.",
-                    self.alias,
-                    type(exc).__name__,
-                    exc,
-                )
-            return default
+        if self._may_exist:
+            self.cache.delete_many([self.key])
+            self._may_exist = False

@@ -41,6 +41,11 @@ ABORT_AFTER = 50
 #: Seconds between two looks at the stop request while the main thread waits for
 #: the workers: how long a Ctrl-C can go unnoticed.
 POLL = 0.1
+#: Seconds between two saves of the checkpoint while a run goes on (it is saved
+#: too when the run stops): a run killed outright (SIGKILL, a lost machine) is
+#: resumed from at most this long before, and a run shorter than this writes no
+#: checkpoint at all, so a small prewarm pays one cache read for it.
+CHECKPOINT_INTERVAL = 10.0
 
 
 class Aborted(Exception):
@@ -167,7 +172,10 @@ class _Tracker:
     lock: threading.Lock = field(default_factory=threading.Lock)
     open: deque[_Batch] = field(default_factory=deque)
     pinned: bool = False
+    #: The low-water mark reached, and the one last saved.
+    reached: str | None = None
     saved: str | None = None
+    saved_at: float = field(default_factory=time.monotonic)
 
     def add(self, position: str | None, count: int) -> _Batch:
         batch = _Batch(position, count)
@@ -180,9 +188,11 @@ class _Tracker:
             batch.remaining -= 1
             batch.incomplete |= not complete
 
-    def advance(self) -> None:
-        """Save the position after every batch finished so far (main thread only)."""
-        position = None
+    def advance(self, *, stopping: bool = False) -> None:
+        """Move the mark past every batch finished so far; save it when due (main thread only).
+
+        It is due every ``CHECKPOINT_INTERVAL`` seconds, and when the run stops.
+        """
         with self.lock:
             while self.open and not self.pinned and self.open[0].remaining == 0:
                 head = self.open.popleft()
@@ -190,10 +200,12 @@ class _Tracker:
                     self.pinned = True  # a failed name: resume from here to retry it
                     break
                 if head.position is not None:
-                    position = head.position
-        if position is not None and position != self.saved:
-            self.checkpoint.save(position)
-            self.saved = position
+                    self.reached = head.position
+        now = time.monotonic()
+        due = stopping or now - self.saved_at >= CHECKPOINT_INTERVAL
+        if due and self.reached is not None and self.reached != self.saved:
+            self.checkpoint.save(self.reached)
+            self.saved, self.saved_at = self.reached, now
 
 
 class _Fill:
@@ -235,7 +247,7 @@ class _Fill:
                 self.progress.stopping(in_flight)
             pool.shutdown(wait=True)
             if self.current is not None:
-                self.current.advance()
+                self.current.advance(stopping=True)
             raise
         pool.shutdown(wait=True)
 
