@@ -342,9 +342,13 @@ class MetadataCache:
         self._local_drop([key])
         return False
 
-    def get_raw(self, key: str) -> object:
-        """A plain value from L2 only (a prewarm checkpoint); ``None`` if absent or unavailable."""
-        return self._health.run("get", lambda: l2(self.alias).get(key), None)
+    def get_raw(self, key: str, default: object = None) -> object:
+        """A plain value from L2 only (a prewarm checkpoint).
+
+        ``None`` when absent; ``default`` when L2 is unavailable, so a caller can
+        tell "none" from "could not look".
+        """
+        return self._health.run("get", lambda: l2(self.alias).get(key), default)
 
     def set_raw(self, key: str, value: str, timeout: float) -> bool:
         """Store a plain value in L2 only; ``False`` when L2 is unavailable."""

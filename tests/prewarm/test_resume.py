@@ -186,3 +186,20 @@ def test_the_checkpoint_is_saved_every_interval_and_when_the_run_stops(
         checkpoint.clear()
         assert checkpoint.load() is None
     assert calls.round_trips == {"set": 1, "delete_many": 1, "get": 1}
+
+
+def test_a_checkpoint_not_looked_at_in_an_outage_is_still_deleted(bucket: CachedStorage) -> None:
+    earlier = Checkpoint(bucket, "outage")
+    earlier.save("p/09.jpg")
+    checkpoint = Checkpoint(bucket, "outage")
+    # The cache is down when the run starts (the breaker holds: no call is made)...
+    checkpoint.cache._health.down_until = time.monotonic() + 60
+    with count_calls() as calls:
+        assert checkpoint.load() is None
+    assert calls.round_trips == {}
+    # ...and back when the source is finished: the old position must not outlive it.
+    ik_cache.clear_local()
+    with count_calls() as calls:
+        checkpoint.clear()
+    assert calls.round_trips == {"delete_many": 1}
+    assert Checkpoint(bucket, "outage").load() is None

@@ -31,6 +31,8 @@ logger = logging.getLogger("ikstorage.prewarm")
 
 #: A checkpoint outlives the longest interrupted run anyone would resume: a week.
 TIMEOUT = 7 * 24 * 3600
+#: What ``load`` gets when the cache could not be asked.
+_UNAVAILABLE = object()
 
 
 class Checkpoint:
@@ -56,9 +58,10 @@ class Checkpoint:
         self._may_exist = True
 
     def load(self) -> str | None:
-        value = self.cache.get_raw(self.key)
+        value = self.cache.get_raw(self.key, default=_UNAVAILABLE)
         position = value if isinstance(value, str) else None
-        self._may_exist = position is not None
+        # Not looked at (the cache was down): one may exist, and finishing must delete it.
+        self._may_exist = position is not None or value is _UNAVAILABLE
         return position
 
     def save(self, position: str) -> None:
