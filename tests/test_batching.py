@@ -12,8 +12,10 @@ from django.db.models.fields.files import FileDescriptor
 from django.template import Context, Template
 from django.test import override_settings
 
-from ikstorage import CachedStorage, batching, fieldfiles
+from ikstorage import CachedStorage
 from ikstorage.cache import clear_local
+from ikstorage.core import batching
+from ikstorage.patches import descriptor as fieldfiles
 from tests.conftest import CountingStorage, Events
 from tests.images import image_bytes
 from tests.testapp.models import Photo
@@ -89,11 +91,11 @@ def test_names_noted_in_one_context_never_reach_another(gallery: CachedStorage) 
         Photo(image="g/1.jpg")
         noted.set()
         assert go_on.wait(5)
-        seen.append(batching.take(gallery))
+        seen.append(batching.take(gallery.core))
 
     def request_b() -> None:
         assert noted.wait(5)
-        seen.append(batching.take(gallery))
+        seen.append(batching.take(gallery.core))
         go_on.set()
 
     threads = [threading.Thread(target=request_a), threading.Thread(target=request_b)]
@@ -108,21 +110,21 @@ def test_names_noted_in_one_context_never_reach_another(gallery: CachedStorage) 
 def test_a_new_request_starts_with_nothing_noted(gallery: CachedStorage) -> None:
     Photo(image="g/1.jpg")
     request_started.send(sender=None)
-    assert batching.take(gallery) == []
+    assert batching.take(gallery.core) == []
 
 
 def test_notes_are_bounded(gallery: CachedStorage) -> None:
     for i in range(batching.MAX_PENDING + 50):
         Photo(image=f"n/{i}.jpg")
-    assert len(batching.take(gallery)) == batching.MAX_PENDING
-    assert batching.take(gallery) == []
+    assert len(batching.take(gallery.core)) == batching.MAX_PENDING
+    assert batching.take(gallery.core) == []
 
 
 def test_old_notes_are_dropped(gallery: CachedStorage, monkeypatch: pytest.MonkeyPatch) -> None:
     Photo(image="g/1.jpg")
     clock = batching.time.monotonic() + batching.MAX_AGE + 1
     monkeypatch.setattr(batching.time, "monotonic", lambda: clock)
-    assert batching.take(gallery) == []
+    assert batching.take(gallery.core) == []
 
 
 def test_other_storages_are_not_noted(fs: CountingStorage) -> None:
@@ -178,19 +180,19 @@ def test_siblings_this_process_holds_are_not_asked_again(
     from django.core.cache import caches
 
     clear_local()
-    keys = [gallery.keys.record(f"g/{i}.jpg") for i in range(11)]
-    held = gallery.cache.get_many(keys[:10])  # this process now holds ten records
+    keys = [gallery.core.keys.record(f"g/{i}.jpg") for i in range(11)]
+    held = gallery.core.cache.get_many(keys[:10])  # this process now holds ten records
     assert len(held) == 10
     sent: list[list[str]] = []
     l2 = caches["default"]
     real = l2.get_many
     monkeypatch.setattr(l2, "get_many", lambda ks, **kw: sent.append(list(ks)) or real(ks, **kw))
-    assert gallery.cache.get(keys[10], siblings=keys) is not None
+    assert gallery.core.cache.get(keys[10], siblings=keys) is not None
     assert sent == [[keys[10]]]  # one key asked for, not the ten held
-    assert all(gallery.cache.local(k) == held[k] for k in keys[:10])
+    assert all(gallery.core.cache.local(k) == held[k] for k in keys[:10])
 
 
 def test_deleting_nothing_costs_no_round_trip(gallery: CachedStorage, events: Events) -> None:
     events.round_trips.clear()
-    gallery.cache.delete_many([])
+    gallery.core.cache.delete_many([])
     assert events.round_trips == {}

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from ikstorage import hooks
+from ikstorage.patches import imagefile as hooks
 from tests.images import image_bytes
 from tests.testapp.models import Photo
 

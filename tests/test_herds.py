@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from django.test import override_settings
 
 from ikstorage import CachedStorage
-from ikstorage.singleflight import SingleFlight
+from ikstorage.core.singleflight import SingleFlight
 from tests.conftest import CountingStorage
 from tests.images import image_bytes
 
@@ -122,7 +122,7 @@ def _expiries(storage: CachedStorage, names: list[str]) -> list[float]:
     cache = caches["default"]
     now = time.time()
     return [
-        cache._expire_info[cache.make_and_validate_key(storage.keys.record(n))] - now  # type: ignore[attr-defined]
+        cache._expire_info[cache.make_and_validate_key(storage.core.keys.record(n))] - now  # type: ignore[attr-defined]
         for n in names
     ]
 
@@ -171,7 +171,7 @@ def test_probe_fills_spread_their_expiry_in_redis(fs: CountingStorage, redis_ser
         client = redis.Redis.from_url(location)
         ttls = [
             client.ttl(
-                caches["default"].make_and_validate_key(storage.keys.record(f"legacy/{i}.txt"))
+                caches["default"].make_and_validate_key(storage.core.keys.record(f"legacy/{i}.txt"))
             )
             for i in range(200)
         ]

@@ -45,7 +45,7 @@ class SlowStorage(CountingStorage):
 
 def record_in_l2(storage: CachedStorage, name: str) -> Record | None:
     clear_local()
-    value = storage.cache.get(storage.keys.record(name))
+    value = storage.core.cache.get(storage.core.keys.record(name))
     return value if isinstance(value, Record) else None
 
 
@@ -110,7 +110,7 @@ def test_ordering_costs_two_more_round_trips_per_write(fs: CountingStorage, even
 def test_a_dead_holder_releases_by_expiry(fs: CountingStorage) -> None:
     storage = CachedStorage(storage=fs, write_lease_timeout=5)
     # A process that took the lease and died: its lease expires after its TTL.
-    caches["default"].add(storage.keys.lease("d.txt"), "dead", 1)
+    caches["default"].add(storage.core.keys.lease("d.txt"), "dead", 1)
     started = time.monotonic()
     storage.save("d.txt", ContentFile(b"d"))
     waited = time.monotonic() - started
@@ -137,13 +137,13 @@ def test_a_write_that_outlives_its_lease_leaves_no_record(tmp_path: Path) -> Non
 
 def test_waiting_gives_up_after_the_lease_timeout(fs: CountingStorage) -> None:
     storage = CachedStorage(storage=fs, write_lease_timeout=1)
-    caches["default"].add(storage.keys.lease("w.txt"), "someone else", 30)
+    caches["default"].add(storage.core.keys.lease("w.txt"), "someone else", 30)
     started = time.monotonic()
     storage.save("w.txt", ContentFile(b"w"))
     assert 0.9 < time.monotonic() - started < 2
     # Not ordered: no record written; the other holder's lease is left alone.
     assert record_in_l2(storage, "w.txt") is None
-    assert caches["default"].get(storage.keys.lease("w.txt")) == "someone else"
+    assert caches["default"].get(storage.core.keys.lease("w.txt")) == "someone else"
     storage.delete("w.txt")
     # A delete that could not be ordered still leaves a (short-lived) tombstone.
     record = record_in_l2(storage, "w.txt")
@@ -206,7 +206,7 @@ def test_a_cache_outage_lets_everyone_write(fs: CountingStorage, caplog: Any) ->
     assert storage.exists("o.txt") is True
     storage.delete("o.txt")
     assert storage.exists("o.txt") is False
-    lease = Lease(storage.cache, "ik:test:lease", ttl=5)
+    lease = Lease(storage.core.cache, "ik:test:lease", ttl=5)
     assert lease.acquire(wait=1) is State.UNAVAILABLE
     assert lease.attempts == 1
     assert "unavailable" in caplog.text

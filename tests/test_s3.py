@@ -121,12 +121,12 @@ def test_presigned_urls_are_memoized_until_the_margin(
 ) -> None:
     from storages.backends.s3 import S3Storage
 
-    import ikstorage.storage
+    import ikstorage.core.answers
 
     signed = S3Storage(bucket_name="media", querystring_auth=True, querystring_expire=3600)
     storage = CachedStorage(storage=signed, url_expiry_margin=300)
     now = [1_800_000_000.0]
-    monkeypatch.setattr(ikstorage.storage.time, "time", lambda: now[0])
+    monkeypatch.setattr(ikstorage.core.answers.time, "time", lambda: now[0])
     with count_calls() as calls:
         first = storage.url("a.jpg")
         assert storage.url("a.jpg") == first
@@ -157,7 +157,7 @@ def test_url_lifetime_by_configuration(s3: Any) -> None:
 
     def lifetime(**options: Any) -> int | None:
         storage = CachedStorage(storage=S3Storage(bucket_name="media", **options))
-        return storage.adapter.url_lifetime()
+        return storage.core.files.url_lifetime()
 
     assert lifetime(querystring_auth=False) is None
     assert lifetime(querystring_auth=True, querystring_expire=900) == 900
@@ -179,7 +179,7 @@ def test_buckets_and_locations_never_share_records(s3: Any) -> None:
     c = CachedStorage(storage=S3Storage(bucket_name="media", location="sub"))
     d = CachedStorage(storage=S3Storage(bucket_name="media", endpoint_url="http://127.0.0.1:1"))
     a.save("x.jpg", ContentFile(image_bytes()))
-    assert len({s.keys.record("x.jpg") for s in (a, b, c, d)}) == 4
+    assert len({s.core.keys.record("x.jpg") for s in (a, b, c, d)}) == 4
     assert b.exists("x.jpg") is False
     assert c.exists("x.jpg") is False
 
@@ -331,7 +331,7 @@ def test_traversal_names_are_refused_as_s3storage_refuses_them(s3_storage: Any, 
         s3_storage.save(name, ContentFile(b"x"))
     with pytest.raises(type(raw.value)):
         storage.save(name, ContentFile(b"x"))
-    assert storage.cache.get(storage.keys.record(name)) is None
+    assert storage.core.cache.get(storage.core.keys.record(name)) is None
 
 
 @pytest.mark.parametrize("name", ["ü/фото 😀.jpg", "long/" + "n" * 990 + ".jpg"])

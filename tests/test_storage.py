@@ -90,10 +90,10 @@ def test_save_writes_through_with_dimensions_from_the_bytes(
 def test_delete_leaves_a_tombstone_a_slow_reader_cannot_overwrite(fs: CountingStorage) -> None:
     storage = cached(fs)
     name = storage.save("d.jpg", ContentFile(image_bytes(), name="d.jpg"))
-    stale = storage.adapter.probe(name)  # a reader that probed before the delete...
+    stale = storage.core.probe(name)  # a reader that probed before the delete...
     storage.delete(name)
     # ...and fills after it: ``add`` must not replace the tombstone.
-    storage.cache.add(storage.keys.record(name), stale, 60)
+    storage.core.cache.add(storage.core.keys.record(name), stale, 60)
     from ikstorage.cache import clear_local
 
     clear_local()
@@ -152,7 +152,7 @@ def test_failed_save_leaves_no_record(fs: CountingStorage) -> None:
     storage = CachedStorage(storage=broken)
     with pytest.raises(OSError, match="disk full"):
         storage.save("f.jpg", ContentFile(image_bytes(), name="f.jpg"))
-    assert storage.cache.get(storage.keys.record("f.jpg")) is None
+    assert storage.core.cache.get(storage.core.keys.record("f.jpg")) is None
     assert storage.exists("f.jpg") is False
 
 
@@ -166,7 +166,7 @@ def test_failed_delete_forgets_the_record(fs: CountingStorage) -> None:
     fs.delete = refuse  # type: ignore[method-assign]
     with pytest.raises(PermissionError):
         storage.delete(name)
-    assert storage.cache.get(storage.keys.record(name)) is None
+    assert storage.core.cache.get(storage.core.keys.record(name)) is None
 
 
 def test_write_mode_open_forgets_before_and_after(fs: CountingStorage) -> None:
@@ -324,7 +324,7 @@ def test_two_storages_never_share_records(tmp_path: Path) -> None:
     two = CachedStorage(storage=CountingStorage(location=str(tmp_path / "2")))
     one.save("same.txt", ContentFile(b"1"))
     assert two.exists("same.txt") is False
-    assert one.keys.record("same.txt") != two.keys.record("same.txt")
+    assert one.core.keys.record("same.txt") != two.core.keys.record("same.txt")
 
 
 def test_deconstruction_is_stable_for_migrations(tmp_path: Path) -> None:
@@ -349,9 +349,9 @@ def test_pickle_round_trip(fs: CountingStorage) -> None:
     storage = cached(fs, timeout=100)
     storage.save("l.txt", ContentFile(b"abc"))
     clone = pickle.loads(pickle.dumps(storage))
-    assert clone.timeout == 100
+    assert clone.options.timeout == 100
     assert clone.size("l.txt") == 3
-    assert clone.keys.record("l.txt") == storage.keys.record("l.txt")
+    assert clone.core.keys.record("l.txt") == storage.core.keys.record("l.txt")
 
 
 def test_record_of_another_format_is_a_miss() -> None:
@@ -380,7 +380,7 @@ def test_over_long_names_fail_as_the_wrapped_storage_fails(fs: CountingStorage) 
         fs.save(name, ContentFile(b"x"))
     with pytest.raises(type(raw.value)):
         storage.save(name, ContentFile(b"x"))
-    assert storage.cache.get(storage.keys.record(name)) is None
+    assert storage.core.cache.get(storage.core.keys.record(name)) is None
     assert storage.exists(name) is False
 
 
@@ -443,11 +443,13 @@ def test_a_fill_that_loses_to_a_newer_record_reads_it_next(fs: CountingStorage) 
     write_behind_our_back(fs, "race.png", image_bytes((3, 2), "PNG"))
     storage = cached(fs)
     newer = Record(exists=True, size=1, width=9, height=9, dimensions_known=True, generation="n")
-    assert storage.cache.get(storage.keys.record("race.png")) is None  # noted absent in L1
+    assert (
+        storage.core.cache.get(storage.core.keys.record("race.png")) is None
+    )  # noted absent in L1
     from django.core.cache import caches
 
-    caches["default"].set(storage.keys.record("race.png"), newer.to_plain())  # another writer
-    storage.cache.add(storage.keys.record("race.png"), storage.adapter.probe("race.png"), 60)
+    caches["default"].set(storage.core.keys.record("race.png"), newer.to_plain())  # another writer
+    storage.core.cache.add(storage.core.keys.record("race.png"), storage.core.probe("race.png"), 60)
     assert storage.metadata("race.png") == newer
 
 
@@ -459,17 +461,17 @@ def test_cached_records_probe_and_store(fs: CountingStorage, events: Events) -> 
     storage.save("known.jpg", ContentFile(image_bytes((30, 20)), name="known.jpg"))
     write_behind_our_back(fs, "legacy.png", image_bytes((8, 6), "PNG"))
     events.round_trips.clear()
-    found = storage.cached_records(["known.jpg", "./known.jpg", "legacy.png", None])  # type: ignore[list-item]
+    found = storage.core.cached_records(["known.jpg", "./known.jpg", "legacy.png", None])  # type: ignore[list-item]
     assert set(found) == {"known.jpg", "./known.jpg"}
     # The saved record is in L1; one get_many asks L2 about the other.
     assert events.round_trips == {"get_many": 1}
     fs.calls.clear()
-    record = storage.probe("legacy.png")
+    record = storage.core.probe("legacy.png")
     assert (record.exists, record.dimensions) == (True, (8, 6))
     assert record.size == len(image_bytes((8, 6), "PNG"))
     assert fs.calls == {"exists": 1, "size": 1, "open": 1}
-    assert storage.store("legacy.png", record) is True
-    assert storage.store("legacy.png", Record.missing()) is False  # a fill never overwrites
+    assert storage.core.store("legacy.png", record) is True
+    assert storage.core.store("legacy.png", Record.missing()) is False  # a fill never overwrites
     assert storage.exists("legacy.png") is True
-    assert storage.store("legacy.png", Record.missing(), replace=True) is True
+    assert storage.core.store("legacy.png", Record.missing(), replace=True) is True
     assert storage.exists("legacy.png") is False

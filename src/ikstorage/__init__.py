@@ -21,12 +21,12 @@ _HOMES = {
     "CachedStorage": "ikstorage.storage",
     "bypass_cache": "ikstorage.bypass",
     "Spec": "ikstorage.renditions.specs",
-    "rendition": "ikstorage.renditions.lookup",
+    "rendition": "ikstorage.renditions.binding",
 }
 
 if TYPE_CHECKING:
     from ikstorage.bypass import bypass_cache
-    from ikstorage.renditions.lookup import rendition
+    from ikstorage.renditions.binding import rendition
     from ikstorage.renditions.specs import Spec
     from ikstorage.storage import CachedStorage
 

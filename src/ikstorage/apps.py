@@ -14,26 +14,29 @@ class IkStorageConfig(AppConfig):
     verbose_name = "ikstorage"
 
     def ready(self) -> None:
-        from ikstorage import batching, checks, fieldfiles, hooks
+        from ikstorage import checks
         from ikstorage.conf import conf
+        from ikstorage.core import batching
+        from ikstorage.patches import descriptor, imagefile
 
         checks.register()
         if conf.PATCH_IMAGEFILE:
-            hooks.install()
+            imagefile.install()
         if conf.BATCH_LOOKUPS:
-            fieldfiles.install()
+            descriptor.install()
         request_started.connect(batching.clear, dispatch_uid="ikstorage-batching-clear")
         setting_changed.connect(_setting_changed, dispatch_uid="ikstorage-setting-changed")
 
 
 def _setting_changed(*, setting: str, **kwargs: Any) -> None:
-    from ikstorage import cache, fieldfiles, hooks, storage
+    from ikstorage import cache, storage
     from ikstorage.conf import conf
+    from ikstorage.patches import descriptor, imagefile
 
     storage.settings_changed(setting)
     if setting == "IKSTORAGE_PATCH_IMAGEFILE":
-        (hooks.install if conf.PATCH_IMAGEFILE else hooks.uninstall)()
+        (imagefile.install if conf.PATCH_IMAGEFILE else imagefile.uninstall)()
     elif setting == "IKSTORAGE_BATCH_LOOKUPS":
-        (fieldfiles.install if conf.BATCH_LOOKUPS else fieldfiles.uninstall)()
+        (descriptor.install if conf.BATCH_LOOKUPS else descriptor.uninstall)()
     elif setting == "CACHES":
         cache.clear_local()

@@ -35,7 +35,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import LazyObject
 from django.utils.module_loading import import_string
 
-from ikstorage import cache_errors
+from ikstorage.cache import errors as cache_errors
 from ikstorage.conf import conf
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
@@ -112,7 +112,7 @@ def check_storages(
 
 def _check_one(where: str, storage: Any) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
-    alias = storage.cache_alias
+    alias = storage.options.cache
     if alias not in settings.CACHES:
         errors.append(
             checks.Error(
@@ -147,7 +147,7 @@ def _check_one(where: str, storage: Any) -> list[checks.CheckMessage]:
                 )
             )
     try:
-        lifetime = storage.adapter.url_lifetime()
+        lifetime = storage.core.files.url_lifetime()
     except Exception as exc:
         errors.append(
             checks.Error(
@@ -158,11 +158,12 @@ def _check_one(where: str, storage: Any) -> list[checks.CheckMessage]:
             )
         )
         return errors
-    if lifetime is not None and lifetime <= storage.url_expiry_margin:
+    margin = storage.options.url_expiry_margin
+    if lifetime is not None and lifetime <= margin:
         errors.append(
             checks.Warning(
                 f"Signed URLs live {lifetime}s, not longer than url_expiry_margin "
-                f"({storage.url_expiry_margin:g}s), so they are never memoized.",
+                f"({margin:g}s), so they are never memoized.",
                 hint="Raise the storage's querystring_expire or lower url_expiry_margin.",
                 obj=where,
                 id="ikstorage.W003",
@@ -210,7 +211,7 @@ def _check_deferred(where: str, storage: Any) -> list[checks.CheckMessage]:
     from ikstorage.exceptions import ConfigurationError
 
     try:
-        from ikstorage.renditions import tasks
+        from ikstorage.renditions import tasks  # noqa: F401  (needs Django's Tasks framework)
     except ImproperlyConfigured as exc:
         return [
             checks.Error(
@@ -220,8 +221,11 @@ def _check_deferred(where: str, storage: Any) -> list[checks.CheckMessage]:
                 id="ikstorage.E006",
             )
         ]
+    from ikstorage.renditions.binding import required
+    from ikstorage.renditions.queue import alias_of
+
     try:
-        tasks.storage_alias(storage)
+        alias_of(required(where, storage))
     except ConfigurationError as exc:
         return [
             checks.Error(

@@ -1,10 +1,14 @@
-"""The errors ikstorage raises, one base class for all of them.
+"""The errors ikstorage raises: one base class for what goes wrong at run time, and
+configuration mistakes kept apart.
 
-Each class also inherits the standard type that fits, so code written against
-Django or the standard library keeps working: a configuration mistake is an
-:class:`~django.core.exceptions.ImproperlyConfigured` (what Django raises for
-its own setup mistakes; ``manage.py check`` reports the same mistakes with an
-ID), a missing package is also an :class:`ImportError`.
+:class:`IkStorageError` is the base of every error about a file or a rendition
+(a source that cannot be rendered, a rendition that does not exist). A
+configuration mistake is not one of them: :class:`ConfigurationError` derives
+from Django's :class:`~django.core.exceptions.ImproperlyConfigured` only (what
+Django raises for its own setup mistakes; ``manage.py check`` reports the same
+mistakes with an ID), so code that handles ``IkStorageError`` around a page
+never silences a broken setting. A missing package is also an
+:class:`ImportError`.
 
 None of them derives from :class:`ValueError` or :class:`TypeError` on purpose:
 code that catches those around a storage call to handle a bad name or a bad
@@ -27,16 +31,19 @@ __all__ = [
 
 
 class IkStorageError(Exception):
-    """Base class of every error ikstorage raises itself.
+    """Base class of the run-time errors ikstorage raises (configuration mistakes aside).
 
     Subclasses keep their extra attributes keyword-only with defaults so that
     they survive pickling (task workers send exceptions between processes).
     """
 
 
-class ConfigurationError(IkStorageError, ImproperlyConfigured):
+class ConfigurationError(ImproperlyConfigured):
     """A setting or an OPTIONS value is wrong: the message names it, the bad
-    value and what is expected."""
+    value and what is expected.
+
+    Not an :class:`IkStorageError`: ``except IkStorageError`` around a page must
+    not swallow a mistake only the project's settings can fix."""
 
 
 class CacheConfigurationError(ConfigurationError):

@@ -14,9 +14,12 @@ from typing import Any
 from django.core.files.storage import Storage
 
 from ikstorage.backends.base import DEFAULT_PROBE_BYTES, DEFAULT_PROBE_LIMIT
+from ikstorage.core.policy import Policy
 from ikstorage.exceptions import ConfigurationError
+from ikstorage.renditions.settings import MISSING_CHOICES, RENDER_CHOICES, Settings
+from ikstorage.renditions.specs import Spec, parse_specs
 
-__all__ = ["DEFAULTS", "NAMES", "Options", "parse"]
+__all__ = ["DEFAULTS", "MISSING_CHOICES", "NAMES", "RENDER_CHOICES", "Options", "parse"]
 
 #: Defaults of the OPTIONS; ``docs/settings.md`` gives the reason for each.
 DEFAULTS: dict[str, Any] = {
@@ -37,10 +40,6 @@ DEFAULTS: dict[str, Any] = {
     "rendition_prefix": "renditions/",
     "rendition_cache_control": "public, max-age=31536000, immutable",
 }
-#: When renditions of a new upload are made.
-RENDER_CHOICES = ("save", "defer")
-#: What ``rendition()`` does for a source whose rendition does not exist (yet).
-MISSING_CHOICES = ("generate", "fallback", "error")
 #: Every option name ``CachedStorage`` accepts.
 NAMES = frozenset({"storage", *DEFAULTS})
 
@@ -62,12 +61,36 @@ class Options:
     write_lease_timeout: float
     timeout_jitter: float
     #: ``{name: Spec}`` (see :mod:`ikstorage.renditions.specs`); empty: no renditions.
-    specs: Mapping[str, Any]
+    specs: Mapping[str, Spec]
     render: str
     missing_renditions: str
     max_pixels: int
     rendition_prefix: str
     rendition_cache_control: str | None
+
+    def policy(self) -> Policy:
+        """What the core's read and write paths follow."""
+        return Policy(
+            timeout=self.timeout,
+            missing_timeout=self.missing_timeout,
+            timeout_jitter=self.timeout_jitter,
+            url_expiry_margin=self.url_expiry_margin,
+            write_lease_timeout=self.write_lease_timeout,
+            probe_limit=self.probe_limit,
+            renditions=bool(self.specs),
+        )
+
+    def renditions(self) -> Settings:
+        """What the renditions feature follows."""
+        return Settings(
+            specs=self.specs,
+            render=self.render,
+            missing=self.missing_renditions,
+            max_pixels=self.max_pixels,
+            prefix=self.rendition_prefix,
+            cache_control=self.rendition_cache_control,
+            lease_wait=self.write_lease_timeout,
+        )
 
 
 def parse(given: Mapping[str, Any]) -> Options:
@@ -128,12 +151,8 @@ def _seconds(option: str, value: Any, minimum: float = 0) -> float:
     return float(value)
 
 
-def _specs(value: Any) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    from ikstorage.renditions.specs import parse_specs  # Pillow only when specs are used
-
-    return parse_specs(value)
+def _specs(value: Any) -> Mapping[str, Spec]:
+    return {} if value is None else parse_specs(value)
 
 
 def _choice(option: str, value: Any, choices: tuple[str, ...]) -> str:

@@ -139,7 +139,7 @@ def test_enqueue_runs_every_shard_on_the_task_backend(bucket: CachedStorage) -> 
     # Each shard lists the prefix once; together they probe every image once.
     assert run["s3"] == {"ListObjectsV2": 4, "GetObject": 24}
     assert run["records_written"] == run["files_seen"] == 24
-    assert set(bucket.cached_records(NAMES)) == set(NAMES)
+    assert set(bucket.core.cached_records(NAMES)) == set(NAMES)
 
 
 def test_enqueue_without_wait_prints_the_ids(bucket: CachedStorage) -> None:

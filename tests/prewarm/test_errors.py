@@ -109,7 +109,7 @@ def test_problems_are_reported_and_the_rest_completes(
         "photos/flaky.jpg",
         "photos/gone.jpg",
     ]
-    records = storage.cached_records(names)
+    records = storage.core.cached_records(names)
     assert set(records) == set(names) - {"photos/flaky.jpg"}
     assert not records["photos/gone.jpg"].exists
     assert records["photos/corrupt.jpg"].dimensions == (None, None)

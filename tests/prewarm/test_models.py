@@ -67,10 +67,10 @@ def test_second_run_costs_no_s3_call(rows: list[str]) -> None:
 
 def test_refresh_rereads_and_overwrites(rows: list[str], cached: CachedStorage, s3: Any) -> None:
     assert prewarm("testapp.Photo.image").returncode == 0
-    before = cached.cached_records(IMAGES[:1])[IMAGES[0]]
+    before = cached.core.cached_records(IMAGES[:1])[IMAGES[0]]
     put_images(s3, IMAGES[:1], (80, 20))  # changed behind ikstorage's back
     ik_cache.clear_local()
-    assert cached.cached_records(IMAGES[:1])[IMAGES[0]] == before  # stale, as expected
+    assert cached.core.cached_records(IMAGES[:1])[IMAGES[0]] == before  # stale, as expected
     with count_calls() as calls:
         run = prewarm("testapp.Photo.image", "--refresh")
     assert calls.s3 == {"GetObject": 25, "HeadObject": 5}
@@ -79,7 +79,7 @@ def test_refresh_rereads_and_overwrites(rows: list[str], cached: CachedStorage, 
     # of unchanged files are kept).
     assert run["cache_round_trips"] == {"get": 1, "get_many": 1, "set_many": 30}
     ik_cache.clear_local()
-    assert cached.cached_records(IMAGES[:1])[IMAGES[0]].dimensions == (80, 20)
+    assert cached.core.cached_records(IMAGES[:1])[IMAGES[0]].dimensions == (80, 20)
 
 
 def test_dry_run_calls_nothing(rows: list[str], cached: CachedStorage) -> None:
@@ -89,7 +89,7 @@ def test_dry_run_calls_nothing(rows: list[str], cached: CachedStorage) -> None:
     assert run["would_probe"] == 30
     assert run["records_written"] == 0
     assert run["cache_round_trips"] == {"get_many": 1}
-    assert cached.cached_records(rows) == {}
+    assert cached.core.cached_records(rows) == {}
     assert prewarm("testapp.Photo.image").returncode == 0
     assert prewarm("testapp.Photo.image", "--dry-run")["would_probe"] == 0
 

@@ -48,7 +48,7 @@ def test_listing_fills_non_images_for_free(bucket: Any, cached: CachedStorage) -
         assert all(cached.exists(name) for name in [*IMAGES, *OTHERS])
         assert cached.image_dimensions(IMAGES[0]) == (33, 22)
     assert calls.s3 == {}
-    assert not cached.cached_records(["other/outside.jpg"])
+    assert not cached.core.cached_records(["other/outside.jpg"])
 
 
 def test_listed_record_is_what_the_probe_learns(bucket: Any, cached: CachedStorage) -> None:
@@ -56,8 +56,8 @@ def test_listed_record_is_what_the_probe_learns(bucket: Any, cached: CachedStora
     assert prewarm("--prefix", "p/docs/").returncode == 0
     plain = S3Storage(bucket_name=BUCKET, querystring_auth=False)
     for name in OTHERS[:10]:
-        listed = cached.cached_records([name])[name]
-        probed = cached.adapter.probe(name)
+        listed = cached.core.cached_records([name])[name]
+        probed = cached.core.probe(name)
         assert (listed.exists, listed.size, listed.etag, listed.modified) == (
             probed.exists,
             probed.size,
@@ -102,7 +102,7 @@ def test_dry_run_lists_but_probes_nothing(bucket: Any, cached: CachedStorage) ->
         run = prewarm("--prefix", "p/", "--dry-run")
     assert calls.s3 == {"ListObjectsV2": 1}
     assert (run["would_probe"], run["would_use_listing"]) == (20, 13)
-    assert cached.cached_records([*IMAGES, *OTHERS]) == {}
+    assert cached.core.cached_records([*IMAGES, *OTHERS]) == {}
 
 
 def test_prefix_is_a_key_prefix(bucket: Any) -> None:
@@ -127,7 +127,7 @@ def test_location_is_applied(s3: Any) -> None:
             assert storage.exists("p/a.jpg")
             assert storage.size("p/c.txt") == 3
         assert calls.s3 == {}
-        assert not storage.cached_records(["p/not-in-location.jpg"])
+        assert not storage.core.cached_records(["p/not-in-location.jpg"])
 
 
 @pytest.mark.parametrize("alias", ["nope", "s3"])
@@ -164,7 +164,7 @@ def local(tmp_path: Path) -> Any:
 
 
 def test_walk_is_in_name_order_and_resumes(local: CachedStorage) -> None:
-    stream = WalkStream(local, "p/", "cachedfs")
+    stream = WalkStream(local.core, "p/", "cachedfs")
     names = [n for batch in stream.batches(None, 2) for n in batch.names]
     # "a.jpg" < "a.txt" < "a/z.txt": the folder sorts as "a/", as the names do.
     assert names == ["p/a.jpg", "p/a.txt", "p/a/z.txt", "p/b.gif", "p/b/c/d.png"]

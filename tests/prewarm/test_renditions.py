@@ -88,7 +88,7 @@ def test_refresh_keeps_the_renditions_of_unchanged_files(s3: Any) -> None:
         assert prewarm("--prefix", "legacy/", "--renditions").returncode == 0
         storage = storages["default"]
         assert isinstance(storage, CachedStorage)
-        made = {n: storage.renditions(n) for n in NAMES}
+        made = {n: storage.metadata(n).renditions for n in NAMES}
         # Re-read every record: the files did not change, so their renditions stay listed
         # and nothing is rendered again (one get_many finds what the records listed).
         clear_local()
@@ -98,12 +98,12 @@ def test_refresh_keeps_the_renditions_of_unchanged_files(s3: Any) -> None:
         assert refreshed["renditions_made"] == 0
         assert refreshed["cache_round_trips"] == {"get": 1, "get_many": 1, "set_many": len(NAMES)}
         clear_local()
-        assert {n: storage.renditions(n) for n in NAMES} == made
+        assert {n: storage.metadata(n).renditions for n in NAMES} == made
         # A file changed behind ikstorage's back loses its old renditions' listing and is
         # rendered again from its new bytes.
         put_images(s3, NAMES[:1], size=(90, 60))
         changed = prewarm("--prefix", "legacy/", "--refresh", "--renditions")
         assert changed["renditions_made"] == PER_SOURCE
         clear_local()
-        assert storage.renditions(NAMES[0]) != made[NAMES[0]]
-        assert len(storage.renditions(NAMES[0])) == PER_SOURCE
+        assert storage.metadata(NAMES[0]).renditions != made[NAMES[0]]
+        assert len(storage.metadata(NAMES[0]).renditions) == PER_SOURCE

@@ -33,7 +33,7 @@ class Interrupting:
 
     def __init__(self, stream: Stream, at: int) -> None:
         self.stream, self.at = stream, at
-        self.label, self.storage = stream.label, stream.storage
+        self.label, self.target = stream.label, stream.target
 
     def total(self) -> int | None:
         return None
@@ -43,7 +43,7 @@ class Interrupting:
         for i, batch in enumerate(self.stream.batches(after, size)):
             if i == self.at:
                 deadline = time.monotonic() + 10
-                while len(self.storage.cached_records(first)) < len(first):
+                while len(self.target.cached_records(first)) < len(first):
                     assert time.monotonic() < deadline, "the first batch never finished"
                     time.sleep(0.01)
                 raise KeyboardInterrupt
@@ -59,7 +59,7 @@ def bucket(cached: CachedStorage, s3: Any) -> CachedStorage:
 
 def interrupted_run(storage: CachedStorage, plan: Plan) -> tuple[int, str]:
     """Run ``plan`` until Ctrl-C at the fourth batch; (records written, checkpoint)."""
-    stream = Interrupting(prefix_stream(storage, "p/", "default"), at=3)
+    stream = Interrupting(prefix_stream(storage.core, "p/", "default"), at=3)
     summary = runner.run(plan, streams=[stream])
     assert summary.interrupted
     assert summary.errors == 0
@@ -67,10 +67,10 @@ def interrupted_run(storage: CachedStorage, plan: Plan) -> tuple[int, str]:
     # than CHECKPOINT_INTERVAL), and counted with the run's other round trips.
     assert summary.cache_round_trips["get"] == 1
     assert summary.cache_round_trips["set"] == 1
-    written = set(storage.cached_records(NAMES))
+    written = set(storage.core.cached_records(NAMES))
     assert summary.records_written == len(written)
     position = Checkpoint(
-        storage, f"{stream.label}|shard=1/1|{'refresh' if plan.refresh else 'fill'}"
+        storage.core, f"{stream.label}|shard=1/1|{'refresh' if plan.refresh else 'fill'}"
     ).load()
     assert position is not None
     done = NAMES.index(position) + 1
@@ -95,7 +95,7 @@ def test_rerun_continues_after_ctrl_c(bucket: CachedStorage) -> None:
     }
     assert rerun.files_seen == 50 - done
     assert rerun.already_cached == written - done
-    assert set(bucket.cached_records(NAMES)) == set(NAMES)
+    assert set(bucket.core.cached_records(NAMES)) == set(NAMES)
     # The source completed: its checkpoint is gone and the next run walks it all.
     again = runner.run(plan)
     assert again.resumed_after == {}
@@ -132,7 +132,7 @@ def test_model_source_resumes_by_primary_key(bucket: CachedStorage) -> None:
     (stream,) = resolve_fields(plan.fields)
     first = runner.run(plan, streams=[Interrupting(stream, at=3)])
     assert first.interrupted
-    written = len(bucket.cached_records(NAMES))
+    written = len(bucket.core.cached_records(NAMES))
     rerun = runner.run(plan)
     (position,) = rerun.resumed_after.values()
     done = pks.index(json.loads(position)) + 1
@@ -151,7 +151,7 @@ def test_command_exits_130_and_keeps_the_records(
     assert run.returncode == 130
     assert "Interrupted: what was written is kept" in str(run.error)
     assert run["interrupted"] is True
-    assert run["records_written"] == len(bucket.cached_records(NAMES)) >= BATCH
+    assert run["records_written"] == len(bucket.core.cached_records(NAMES)) >= BATCH
     monkeypatch.setattr(runner, "streams_for", real)
     ik_cache.clear_local()
     rerun = prewarm("--prefix", "p/", "--batch-size", "10")
@@ -162,7 +162,7 @@ def test_command_exits_130_and_keeps_the_records(
 def test_the_checkpoint_is_saved_every_interval_and_when_the_run_stops(
     bucket: CachedStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    checkpoint = Checkpoint(bucket, "cadence")
+    checkpoint = Checkpoint(bucket.core, "cadence")
     with count_calls() as calls:
         assert checkpoint.load() is None
         checkpoint.clear()  # none found, none saved: nothing to delete
@@ -189,9 +189,9 @@ def test_the_checkpoint_is_saved_every_interval_and_when_the_run_stops(
 
 
 def test_a_checkpoint_not_looked_at_in_an_outage_is_still_deleted(bucket: CachedStorage) -> None:
-    earlier = Checkpoint(bucket, "outage")
+    earlier = Checkpoint(bucket.core, "outage")
     earlier.save("p/09.jpg")
-    checkpoint = Checkpoint(bucket, "outage")
+    checkpoint = Checkpoint(bucket.core, "outage")
     # The cache is down when the run starts (the breaker holds: no call is made)...
     checkpoint.cache._health.down_until = time.monotonic() + 60
     with count_calls() as calls:
@@ -202,4 +202,4 @@ def test_a_checkpoint_not_looked_at_in_an_outage_is_still_deleted(bucket: Cached
     with count_calls() as calls:
         checkpoint.clear()
     assert calls.round_trips == {"delete_many": 1}
-    assert Checkpoint(bucket, "outage").load() is None
+    assert Checkpoint(bucket.core, "outage").load() is None

@@ -70,7 +70,7 @@ def test_shard_runs_cover_the_prefix_once(cached: CachedStorage, s3: Any) -> Non
         # Each shard lists the whole prefix once and probes its own names only.
         assert run["s3"] == {"ListObjectsV2": 1, "GetObject": len(expected[k])}
         assert run["files_seen"] == run["records_written"] == len(expected[k])
-        now = set(cached.cached_records(names))
+        now = set(cached.core.cached_records(names))
         assert now - done == set(expected[k])
         done = now
     assert done == set(names)
@@ -94,5 +94,5 @@ def test_shard_runs_cover_the_model_once(cached: CachedStorage, s3: Any) -> None
         calls_by_shard.append(run["s3"].get("GetObject", 0))
         assert run["s3"] == {"GetObject": sum(n in Shard(k, 3) for n in names)}
     assert sum(calls_by_shard) == 30
-    assert set(cached.cached_records(names)) == set(names)
+    assert set(cached.core.cached_records(names)) == set(names)
     assert prewarm("testapp.Photo.image")["s3"] == {}

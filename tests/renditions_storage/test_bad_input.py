@@ -177,14 +177,14 @@ def test_cmyk_and_16_bit_sources_get_8_bit_srgb_renditions(
 def failing_writes(
     storage: Any, monkeypatch: pytest.MonkeyPatch, fails: Callable[[str], bool]
 ) -> None:
-    write = storage.adapter.write_file
+    write = storage.core.files.write_file
 
     def write_file(name: str, data: bytes, **kwargs: Any) -> None:
         if fails(name):
             raise OSError(f"S3 refused {name}")
         write(name, data, **kwargs)
 
-    monkeypatch.setattr(storage.adapter, "write_file", write_file)
+    monkeypatch.setattr(storage.core.files, "write_file", write_file)
 
 
 def test_a_rendition_whose_write_fails_is_not_in_the_record(
@@ -254,7 +254,7 @@ def test_unicode_and_long_names_get_ascii_rendition_names_and_leave_nothing_behi
         with count_calls() as calls:
             assert storage.save(name, ContentFile(SOURCE)) == name
         assert calls.s3 == {"PutObject": 1 + OUTPUTS}
-        made = [r.name for r in storage.renditions(name)]
+        made = [r.name for r in storage.metadata(name).renditions]
         assert len(made) == OUTPUTS
         assert all(n.isascii() and n.startswith("renditions/") and len(n) < 250 for n in made)
         assert listing(s3) == sorted([name, *made])

@@ -107,7 +107,7 @@ def test_the_immediate_backend_renders_when_the_transaction_commits(
             storage.save(NAME, ContentFile(SOURCE))
         assert calls.s3 == {"PutObject": 1}  # the source only
         assert storage.rendition(NAME, "thumb").fallback is True  # not committed yet
-        assert storage.renditions(NAME) == ()
+        assert storage.metadata(NAME).renditions == ()
         assert listing(s3) == [NAME]
     assert len(callbacks) >= 1
     with count_calls() as calls:
@@ -212,7 +212,7 @@ def test_defer_outside_storages_fails_before_writing_anything(
             storage.save(NAME, ContentFile(SOURCE))
         assert listing(s3) == []
         # The save gave its lease back: the next writer to the name takes it at the first try.
-        lease = Lease(storage.cache, storage.keys.lease(NAME), ttl=3)
+        lease = Lease(storage.core.cache, storage.core.keys.lease(NAME), ttl=3)
         assert lease.acquire(wait=0) is State.HELD
         assert lease.attempts == 1
         lease.release()
@@ -287,7 +287,7 @@ def worker_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
             ik_cache.clear_local()
             storage = storages["default"]
             with count_calls() as calls:
-                made = storage.renditions(NAME)
+                made = storage.metadata(NAME).renditions
                 thumb = storage.rendition(NAME, "thumb") if made else None
             ik_cache.clear_local()
         return {

@@ -51,7 +51,7 @@ def test_first_use_renders_every_missing_spec_from_one_download(
     assert calls.s3 == {"GetObject": 2, "PutObject": OUTPUTS}
     assert calls.storage == {"probe": 1, "read": 1, "write": OUTPUTS, "url": OUTPUTS}
     assert (thumb.width, thumb.height, thumb.fallback) == (200, 150, False)
-    names = sorted(r.name for r in storage.renditions(legacy))
+    names = sorted(r.name for r in storage.metadata(legacy).renditions)
     assert listing(s3) == sorted([legacy, *names])
     with count_calls() as calls:
         large = storage.rendition(legacy, "large")
@@ -70,13 +70,13 @@ def test_first_use_renders_every_missing_spec_from_one_download(
 def test_a_spec_added_later_renders_only_what_is_missing(s3: Any, s3_storage: Any) -> None:
     first = cached(s3_storage, specs={"thumb": {"fill": [200, 150], "format": "webp"}})
     first.save(NAME, ContentFile(SOURCE))
-    (thumb,) = first.renditions(NAME)
+    (thumb,) = first.metadata(NAME).renditions
     both = cached(s3_storage, specs={**first.options.specs, "large": {"fit": [800, 800]}})
     with count_calls() as calls:
         large = both.rendition(NAME, "large")
     assert calls.s3 == {"GetObject": 1, "PutObject": 1}  # the record was known: no probe
     assert (large.width, large.height, large.fallback) == (800, 600, False)
-    assert [r.name for r in both.renditions(NAME)] == [thumb.name, large.name]
+    assert [r.name for r in both.metadata(NAME).renditions] == [thumb.name, large.name]
     assert listing(s3) == sorted([NAME, thumb.name, large.name])
 
 
@@ -111,7 +111,7 @@ def test_askers_finding_the_lease_taken_are_shown_the_source_at_once(
     s3: Any, s3_storage: Any, legacy: str
 ) -> None:
     storage = cached(s3_storage)
-    held = Lease(storage.cache, storage.keys.lease(legacy), ttl=30)
+    held = Lease(storage.core.cache, storage.core.keys.lease(legacy), ttl=30)
     held.acquire(wait=0)  # another process is rendering (or writing) this source
     with count_calls() as calls:
         shown = storage.rendition(legacy, "thumb")
@@ -140,7 +140,8 @@ def test_a_process_with_an_older_record_in_memory_does_not_render_again(
     storage = cached(s3_storage)
     before = storage.metadata(legacy)  # process B's L1: the record the probe filled
     assert storage.render_missing(legacy) == OUTPUTS  # process A renders
-    storage.cache._local_set(storage.keys.record(legacy), before, None)  # B's L1, unchanged
+    # B's L1, unchanged:
+    storage.core.cache.keep_locally(storage.core.keys.record(legacy), before, None)
     with count_calls() as calls:
         shown = storage.rendition(legacy, "thumb")
     assert shown.fallback is False

@@ -25,7 +25,7 @@ NAME = "photos/a.jpg"
 
 
 def rendition_names(storage: CachedStorage, name: str = NAME) -> list[str]:
-    return sorted(r.name for r in storage.renditions(name))
+    return sorted(r.name for r in storage.metadata(name).renditions)
 
 
 @pytest.mark.parametrize("new_process", [False, True], ids=["same-process", "new-process"])
@@ -124,14 +124,15 @@ def test_two_overwrites_at_once_leave_no_orphans(s3: Any, s3_storage: Any) -> No
     # Both writers have rendered their version before either takes the write lease:
     # the rendering happens outside the lease on purpose (CPU work holds up nobody).
     both_rendered = threading.Barrier(2, timeout=10)
-    prepare = storage._prepare_renditions
+    renditions = storage.core.hook
+    prepare = renditions.prepare
 
     def prepare_then_wait(*args: Any) -> Any:
         prepared = prepare(*args)
         both_rendered.wait()
         return prepared
 
-    storage._prepare_renditions = prepare_then_wait  # type: ignore[method-assign]
+    renditions.prepare = prepare_then_wait
     errors: list[BaseException] = []
 
     def overwrite(data: bytes) -> None:

@@ -116,7 +116,7 @@ def test_files_that_are_not_images_get_no_renditions(s3: Any, s3_storage: Any) -
         storage.save("docs/b.pdf", ContentFile(b"%PDF-1.4 not really"))
     assert calls.s3 == {"PutObject": 2}
     assert listing(s3) == ["docs/a.txt", "docs/b.pdf"]
-    assert storage.renditions("docs/b.pdf") == ()
+    assert storage.metadata("docs/b.pdf").renditions == ()
 
 
 def test_match_prefix_and_cache_control_options(s3: Any, s3_storage: Any) -> None:
@@ -134,7 +134,7 @@ def test_match_prefix_and_cache_control_options(s3: Any, s3_storage: Any) -> Non
         storage.save("photos/p.png", ContentFile(image_bytes((64, 48), "PNG")))
     assert calls.s3 == {"PutObject": 2 + 2 + 1}
     names = ("avatars/me.png", "photos/p.png")
-    made = {n: [(r.spec, r.width, r.height) for r in storage.renditions(n)] for n in names}
+    made = {n: [(r.spec, r.width, r.height) for r in storage.metadata(n).renditions] for n in names}
     assert made == {
         "avatars/me.png": [("avatar", 32, 32), ("thumb", 40, 40)],
         "photos/p.png": [("thumb", 40, 30)],
@@ -160,5 +160,5 @@ def test_browser_uploads_in_memory_and_on_disk_get_their_renditions(
             name = storage.save(f"up/{upload.name}", upload)
         assert calls.s3 == {"PutObject": 1 + OUTPUTS}
         assert s3.get_object(Bucket="media", Key=name)["Body"].read() == SOURCE
-        assert len(storage.renditions(name)) == OUTPUTS
+        assert len(storage.metadata(name).renditions) == OUTPUTS
     on_disk.close()

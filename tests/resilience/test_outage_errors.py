@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-from ikstorage import cache_errors
+from ikstorage.cache import errors as cache_errors
 from tests.resilience import caches as configs
 from tests.resilience.tiers import DiskcacheTier
 

@@ -150,11 +150,11 @@ def in_bucket(s3: Any, key: str) -> bool:
 
 def cached_says(storage: CachedStorage, name: str) -> bool | None:
     """What L1 or L2 holds about ``name`` existing: ``None`` when neither holds a record."""
-    key = storage.keys.record(storage.adapter.canonical(name))
-    local = storage.cache.local(key)
+    key = storage.core.keys.record(storage.core.canonical(name))
+    local = storage.core.cache.local(key)
     if local is not None:
         return bool(local.exists)  # type: ignore[attr-defined]
-    held = caches[storage.cache_alias].get(key)
+    held = caches[storage.options.cache].get(key)
     return None if held is None else bool(held["e"])
 
 

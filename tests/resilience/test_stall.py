@@ -173,7 +173,7 @@ def test_a_stalled_cache_adds_one_timeout_to_a_100_image_page(
         # test_cache_tiers.py, where the same checks are expected to fail.)
         assert healthy_trips == 1
         assert recovered_calls == {}
-        assert len(caches["shared"].get_many([storage.keys.record(n) for n in page])) == 100
+        assert len(caches["shared"].get_many([storage.core.keys.record(n) for n in page])) == 100
 
 
 @pytest.mark.redis

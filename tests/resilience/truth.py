@@ -75,10 +75,10 @@ def l2_disagreements(storage: CachedStorage, names: Iterable[str]) -> list[str]:
     wrong: list[str] = []
     names = list(names)
     keys = {
-        name: (storage.keys.record(storage.adapter.canonical(name)), storage.keys.url(name))
+        name: (storage.core.keys.record(storage.core.canonical(name)), storage.core.keys.url(name))
         for name in names
     }
-    held: dict[str, Any] = caches[storage.cache_alias].get_many(
+    held: dict[str, Any] = caches[storage.options.cache].get_many(
         [key for pair in keys.values() for key in pair]
     )
     for name, (record_key, url_key) in keys.items():

@@ -5,17 +5,17 @@ from __future__ import annotations
 import pytest
 from django.utils.safestring import SafeString, mark_safe
 
-from ikstorage.renditions.html import (
+from ikstorage.renditions.html import parse_formats
+from ikstorage.renditions.markup import (
     attributes,
     candidates,
     default_sizes,
-    parse_formats,
     picture_markup,
     placeholder_style,
     srcset_attributes,
     srcset_value,
 )
-from ikstorage.renditions.lookup import Rendition
+from ikstorage.renditions.shown import Rendition
 
 LQIP = "data:image/webp;base64,UklGRiQAAABXRUJQ="
 

@@ -23,7 +23,7 @@ def render(source: str, **context: Any) -> str:
 
 
 def urls(storage: Any, name: str) -> dict[tuple[str, str], str]:
-    found = {(r.spec, r.format): r.url for r in storage.renditions(name)}
+    found = {(r.spec, r.format): r.url for r in storage.metadata(name).renditions}
     assert all(found.values())  # public URLs are kept in the record
     return found
 
@@ -233,7 +233,7 @@ def test_a_missing_rendition_shows_the_source(
         f'<picture><img src="{source}" width="800" height="600" {IMG_DEFAULTS}></picture>'
     )
     assert calls.s3 == {"GetObject": 1}  # the record's one ranged probe; nothing rendered
-    assert storage.renditions(legacy) == ()
+    assert storage.metadata(legacy).renditions == ()
 
 
 def test_a_missing_rendition_is_made_on_first_use_by_default(

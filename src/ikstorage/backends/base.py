@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.core.files import File
 from django.core.files.storage import Storage
 
 from ikstorage import metrics
-from ikstorage.records import Record
+from ikstorage.backends.facts import Facts
 
 #: First bytes read to learn an image's dimensions: enough for the header of
 #: almost every PNG, GIF, WebP and JPEG (EXIF and ICC blocks included).
@@ -30,6 +31,11 @@ DEFAULT_PROBE_BYTES = 64 * 1024
 DEFAULT_PROBE_LIMIT = 512 * 1024
 #: Size of a follow-up read when the header goes on past what was read (large EXIF).
 FOLLOW_UP_BYTES = 16 * 1024
+#: What :meth:`Adapter.canonical` raises for a name the storage would refuse (``None``,
+#: a traversal, a null byte, a type it does not take). The caller then hands the name
+#: to the storage itself, so the error is the storage's own; anything else is a bug
+#: and propagates.
+REFUSED_NAME: tuple[type[Exception], ...] = (TypeError, ValueError, SuspiciousOperation)
 
 
 class Adapter(ABC):
@@ -60,10 +66,10 @@ class Adapter(ABC):
         """A string that differs for any two storages that hold different files."""
 
     @abstractmethod
-    def probe(self, name: str) -> Record:
+    def probe(self, name: str) -> Facts:
         """Everything cacheable about ``name``, in as few backend calls as possible.
 
-        Returns :meth:`Record.missing` when the backend says the name does not
+        Returns :data:`~ikstorage.backends.facts.MISSING` when the backend says the name does not
         exist; any other backend error propagates unchanged.
         """
 

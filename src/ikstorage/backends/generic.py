@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
+from ikstorage.backends.facts import MISSING, Facts, found
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
-from ikstorage.records import Record
 
 
 class GenericAdapter(Adapter):
@@ -27,16 +27,16 @@ class GenericAdapter(Adapter):
             parts.append(str(id(storage)))
         return "|".join(parts)
 
-    def probe(self, name: str) -> Record:
+    def probe(self, name: str) -> Facts:
         with self.call("exists"):
             exists = self.storage.exists(name)
         if not exists:
-            return Record.missing()
+            return MISSING
         try:
             with self.call("size"):
                 size: int | None = self.storage.size(name)
         except FileNotFoundError:  # deleted between the two calls: the later answer wins
-            return Record.missing()
+            return MISSING
         except OSError:
             # It exists but has no size to tell (a folder on InMemoryStorage): the
             # record keeps "exists" and ``size()`` asks the storage, error and all.
@@ -46,7 +46,7 @@ class GenericAdapter(Adapter):
         dims = None
         if size is not None and is_image_name(str(name)):
             dims = self._read_dimensions(name, size)
-        return Record.found(size, dims)
+        return found(size, dims)
 
     def _read_dimensions(self, name: str, size: int) -> Dimensions | None:
         if not size:  # Django finds no dimensions in an empty file either

@@ -34,8 +34,8 @@ from storages.utils import clean_name
 
 from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
+from ikstorage.backends.facts import MISSING, Facts, found
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
-from ikstorage.records import Record
 
 try:
     from storages.backends.s3 import _filter_download_params
@@ -159,7 +159,7 @@ class S3Adapter(Adapter):
         params = _filter_download_params(self.storage.get_object_parameters(key))
         return {"Bucket": self.storage.bucket_name, "Key": key, **params}
 
-    def probe(self, name: str) -> Record:
+    def probe(self, name: str) -> Facts:
         params = self._params(name)
         client = self.storage.connection.meta.client
         if not is_image_name(params["Key"]):
@@ -169,7 +169,7 @@ class S3Adapter(Adapter):
                 response = client.get_object(Range=f"bytes=0-{self.probe_bytes - 1}", **params)
         except ClientError as err:
             if _status(err) == 404:
-                return Record.missing()
+                return MISSING
             if _status(err) == 416:  # an empty object has no byte 0
                 return self._head(client, params, (None, None))
             raise
@@ -195,9 +195,9 @@ class S3Adapter(Adapter):
             fetch, size=size, first=self.probe_bytes, limit=self.probe_limit, initial=body
         )
         dims = read_dimensions(reader.read_at, size)
-        return _record(response, size, dims)
+        return _facts(response, size, dims)
 
-    def _head(self, client: Any, params: dict[str, Any], dims: Dimensions | None = None) -> Record:
+    def _head(self, client: Any, params: dict[str, Any], dims: Dimensions | None = None) -> Facts:
         """A HEAD; ``dims`` is what is known of the dimensions without reading
         (``None``: unknown, as for every name that is not an image's)."""
         try:
@@ -205,9 +205,9 @@ class S3Adapter(Adapter):
                 response = client.head_object(**params)
         except ClientError as err:
             if _status(err) == 404:
-                return Record.missing()
+                return MISSING
             raise
-        return _record(response, int(response["ContentLength"]), dims)
+        return _facts(response, int(response["ContentLength"]), dims)
 
 
 def _status(err: ClientError) -> int | None:
@@ -215,9 +215,9 @@ def _status(err: ClientError) -> int | None:
     return int(status) if status is not None else None
 
 
-def _record(response: dict[str, Any], size: int, dims: Dimensions | None) -> Record:
+def _facts(response: dict[str, Any], size: int, dims: Dimensions | None) -> Facts:
     modified = response.get("LastModified")
-    return Record.found(
+    return found(
         size,
         dims,
         modified=modified.timestamp() if modified is not None else None,

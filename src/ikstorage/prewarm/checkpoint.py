@@ -24,8 +24,8 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from ikstorage.prewarm.target import Target
 from ikstorage.records import FORMAT
-from ikstorage.storage import CachedStorage
 
 logger = logging.getLogger("ikstorage.prewarm")
 
@@ -44,15 +44,12 @@ class Checkpoint:
     the cache is back, so a finished source is not resumed by mistake).
     """
 
-    def __init__(self, storage: CachedStorage, scope: str) -> None:
+    def __init__(self, target: Target, scope: str) -> None:
         # The identity the storage's record keys are derived from (stable across processes).
-        identity = storage.adapter.identity()
-        if isinstance(storage.options.storage, str):
-            identity += f"|alias={storage.options.storage}"
-        identity += f"|prewarm|{scope}"
+        identity = f"{target.identity}|prewarm|{scope}"
         digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         self.key = f"ik:{FORMAT}:prewarm:{digest}"
-        self.cache = storage.cache
+        self.cache = target.cache
         self._warned = False
         #: False once a load found none and nothing was saved since: no delete to send.
         self._may_exist = True

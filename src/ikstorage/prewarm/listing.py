@@ -19,22 +19,22 @@ from typing import Any
 
 from ikstorage.imageinfo import is_image_name
 from ikstorage.prewarm.sources import Batch
+from ikstorage.prewarm.target import Target
 from ikstorage.records import Record
-from ikstorage.storage import CachedStorage
 
 #: Most keys one ListObjectsV2 call returns.
 S3_PAGE = 1000
 
 
-def prefix_stream(storage: CachedStorage, prefix: str, alias: str) -> S3PrefixStream | WalkStream:
+def prefix_stream(target: Target, prefix: str, alias: str) -> S3PrefixStream | WalkStream:
     """The walk that fits the storage ``alias`` names."""
     try:
         from storages.backends.s3 import S3Storage
     except ImportError:  # pragma: no cover - boto3 is a core dependency
         S3Storage = None
-    if S3Storage is not None and isinstance(storage.wrapped, S3Storage):
-        return S3PrefixStream(storage, prefix, alias)
-    return WalkStream(storage, prefix, alias)
+    if S3Storage is not None and isinstance(target.wrapped, S3Storage):
+        return S3PrefixStream(target, prefix, alias)
+    return WalkStream(target, prefix, alias)
 
 
 def listed_record(entry: dict[str, Any]) -> Record:
@@ -56,20 +56,19 @@ def listed_record(entry: dict[str, Any]) -> Record:
 class S3PrefixStream:
     """Keys under a prefix of the bucket (the storage's ``location`` applied)."""
 
-    def __init__(self, storage: CachedStorage, prefix: str, alias: str) -> None:
-        self.storage = storage
+    def __init__(self, target: Target, prefix: str, alias: str) -> None:
+        self.target = target
         self.prefix = prefix
         self.label = f"prefix:{alias}:{prefix}"
-        adapter = storage.adapter
         #: Object keys of names start with this (the ``location`` and a slash, or nothing).
-        self.base = adapter.canonical("")
-        self.key_prefix = adapter.canonical(prefix) if prefix else self.base
+        self.base = target.canonical("")
+        self.key_prefix = target.canonical(prefix) if prefix else self.base
 
     def total(self) -> int | None:
         return None  # unknown until listed
 
     def batches(self, after: str | None, size: int) -> Iterator[Batch]:
-        wrapped: Any = self.storage.wrapped
+        wrapped: Any = self.target.wrapped
         client = wrapped.connection.meta.client
         params: dict[str, Any] = {
             "Bucket": wrapped.bucket_name,
@@ -104,8 +103,8 @@ class S3PrefixStream:
 class WalkStream:
     """Any other storage: a depth-first ``listdir`` walk in lexicographic name order."""
 
-    def __init__(self, storage: CachedStorage, prefix: str, alias: str) -> None:
-        self.storage = storage
+    def __init__(self, target: Target, prefix: str, alias: str) -> None:
+        self.target = target
         self.prefix = prefix
         self.label = f"prefix:{alias}:{prefix}"
 
@@ -138,7 +137,7 @@ class WalkStream:
         self, directory: str, prefix: str, after: str | None
     ) -> Iterator[tuple[str | None, int]]:
         try:
-            dirs, files = self.storage.listdir(directory)
+            dirs, files = self.target.call("listdir", directory)
         except FileNotFoundError:
             yield None, 1
             return

@@ -30,7 +30,7 @@ from ikstorage.prewarm.interrupt import first_ctrl_c_sets
 from ikstorage.prewarm.listing import prefix_stream
 from ikstorage.prewarm.plan import Plan
 from ikstorage.prewarm.report import Progress, Silent
-from ikstorage.prewarm.sources import Batch, Stream, resolve_fields, storage_alias
+from ikstorage.prewarm.sources import Batch, Stream, named_storage, resolve_fields
 from ikstorage.prewarm.stats import Summary, Tally
 from ikstorage.prewarm.steps import Item, Step, steps_for
 from ikstorage.profiler import count_calls
@@ -59,7 +59,7 @@ class Stopped(Exception):
 def streams_for(plan: Plan) -> list[Stream]:
     """The sources a plan names (raises ``SourceError`` for a bad label or alias)."""
     if plan.prefix is not None:
-        return [prefix_stream(storage_alias(plan.storage), plan.prefix, plan.storage)]
+        return [prefix_stream(named_storage(plan.storage), plan.prefix, plan.storage)]
     return list(resolve_fields(plan.fields))
 
 
@@ -136,12 +136,11 @@ def _select(
     """This shard's names of ``batch`` that some step still has work for (one ``get_many``)."""
     names = [name for name in batch.names if name in plan.shard]
     tally.add("files_seen", len(names))
-    storage = stream.storage
+    target = stream.target
     # With --refresh too: a file that did not change keeps the renditions its record lists.
-    cached = storage.cached_records(names) if names else {}
+    cached = target.cached_records(names) if names else {}
     items = [
-        Item(storage, name, cached=cached.get(name), listed=batch.listed.get(name))
-        for name in names
+        Item(target, name, cached=cached.get(name), listed=batch.listed.get(name)) for name in names
     ]
     todo = [item for item in items if any(step.pending(item) for step in steps)]
     tally.add("already_cached", len(items) - len(todo))
@@ -230,7 +229,7 @@ class _Fill:
         self.current: _Tracker | None = None
 
     def run(self) -> None:
-        clients = ThreadClients([s.storage.wrapped for s in self.streams], self.plan.workers)
+        clients = ThreadClients([s.target.wrapped for s in self.streams], self.plan.workers)
         pool = ThreadPoolExecutor(
             self.plan.workers, thread_name_prefix="ikstorage-prewarm", initializer=clients.install
         )
@@ -252,7 +251,7 @@ class _Fill:
         pool.shutdown(wait=True)
 
     def _stream(self, stream: Stream, pool: ThreadPoolExecutor) -> None:
-        checkpoint = Checkpoint(stream.storage, _scope(stream, self.plan))
+        checkpoint = Checkpoint(stream.target, _scope(stream, self.plan))
         if self.plan.restart:
             checkpoint.clear()
             after = None

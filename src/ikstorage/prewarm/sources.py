@@ -23,10 +23,10 @@ from django.apps import apps
 from django.core.files.storage import Storage, storages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.utils.functional import LazyObject, empty
 
+from ikstorage.core.core import core_of
+from ikstorage.prewarm.target import Target
 from ikstorage.records import Record
-from ikstorage.storage import CachedStorage
 
 
 class SourceError(ValueError):
@@ -51,7 +51,8 @@ class Stream(Protocol):
 
     #: Stable and unique among the streams of a run: ``app.Model.field`` or ``prefix:...``.
     label: str
-    storage: CachedStorage
+    #: The core of the storage whose cache is filled.
+    target: Target
 
     def batches(self, after: str | None, size: int) -> Iterator[Batch]:
         """The names after ``after`` (a position from an earlier batch), in batches."""
@@ -62,15 +63,6 @@ class Stream(Protocol):
         ...
 
 
-def unwrap(storage: Any) -> Any:
-    """The storage behind a ``LazyObject`` (``default_storage``), built if need be."""
-    if isinstance(storage, LazyObject):
-        if storage._wrapped is empty:
-            storage._setup()
-        return storage._wrapped
-    return storage
-
-
 class FieldStream:
     """The names held by one ``FileField`` of one model, by primary key."""
 
@@ -78,7 +70,10 @@ class FieldStream:
         self.model = model
         self.field = file_field
         self.label = f"{model._meta.label}.{file_field.name}"
-        self.storage: CachedStorage = unwrap(file_field.storage)
+        target = core_of(file_field.storage)
+        if target is None:
+            raise SourceError(f"{self.label}: its storage is not a CachedStorage.")
+        self.target: Target = target
 
     def _rows(self) -> models.QuerySet[Any]:
         column = self.field.attname
@@ -118,9 +113,7 @@ def cached_file_fields() -> list[tuple[type[models.Model], models.FileField]]:
         if meta.proxy or meta.swapped:
             continue
         for candidate in meta.local_concrete_fields:
-            if isinstance(candidate, models.FileField) and isinstance(
-                unwrap(candidate.storage), CachedStorage
-            ):
+            if isinstance(candidate, models.FileField) and core_of(candidate.storage):
                 found.append((model, candidate))
     return found
 
@@ -155,9 +148,9 @@ def _fields_of(label: str) -> list[tuple[type[models.Model], models.FileField]]:
                 f"(its file fields: {choices})."
             )
         file_fields = named
-    cached = [f for f in file_fields if isinstance(unwrap(f.storage), CachedStorage)]
+    cached = [f for f in file_fields if core_of(f.storage)]
     if len(parts) == 3 and not cached:
-        storage = unwrap(file_fields[0].storage)
+        storage = _built(file_fields[0].storage)
         raise SourceError(
             f"{label!r}: its storage is {type(storage).__name__}, not a CachedStorage; "
             "prewarm fills the cache of CachedStorage only."
@@ -170,8 +163,8 @@ def _fields_of(label: str) -> list[tuple[type[models.Model], models.FileField]]:
     return [(model, f) for f in cached]
 
 
-def storage_alias(alias: str) -> CachedStorage:
-    """The ``CachedStorage`` a ``--storage`` alias names."""
+def named_storage(alias: str) -> Target:
+    """The core of the ``CachedStorage`` a ``--storage`` alias names."""
     from django.core.files.storage import InvalidStorageError
 
     try:
@@ -181,9 +174,16 @@ def storage_alias(alias: str) -> CachedStorage:
             f"storage {alias!r} is not an alias in settings.STORAGES "
             f"(aliases: {', '.join(sorted(storages.backends))})."
         ) from None
-    if not isinstance(storage, CachedStorage):
+    target = core_of(storage)
+    if target is None:
         raise SourceError(
             f"storage {alias!r} is a {type(storage).__name__}, not a CachedStorage; "
             "prewarm fills the cache of CachedStorage only."
         )
-    return storage
+    return target
+
+
+def _built(storage: Any) -> Any:
+    """The storage behind a ``LazyObject`` (``default_storage``), for its class name."""
+    wrapped = getattr(storage, "_wrapped", None)
+    return storage if wrapped is None else wrapped

@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ikstorage.imageinfo import is_image_name
+from ikstorage.prewarm.target import Target
 from ikstorage.records import Record
-from ikstorage.renditions import lookup
-from ikstorage.storage import CachedStorage
+from ikstorage.renditions.binding import Renditions, renditions_of
 
 
 @dataclass
 class Item:
     """One name on its way through the steps."""
 
-    storage: CachedStorage
+    target: Target
     name: str
     #: What the cache held before the run (``None``: nothing).
     cached: Record | None = None
@@ -68,12 +68,12 @@ class FillRecord:
             record = item.listed
             item.events.append("from_listing")
         else:
-            record = item.storage.probe(item.name)
+            record = item.target.probe(item.name)
             item.events.append("probed")
         if self.refresh:
             record = same_file_keeps_renditions(item.cached, record)
         item.record = record
-        stored = item.storage.store(item.name, record, replace=self.refresh)
+        stored = item.target.store(item.name, record, replace=self.refresh)
         item.events.append("records_written" if stored else "records_kept")
         problem = problem_with(item.name, record)
         if problem is not None:
@@ -126,7 +126,7 @@ def problem_with(name: str, record: Record) -> str | None:
 class RenderMissing:
     """Render the renditions a source lacks: one download, one decode, every missing spec.
 
-    Done under the source's lease (``CachedStorage.render_missing``), so a page
+    Done under the source's lease (``Renditions.make_missing``), so a page
     or another prewarm rendering the same source at the same moment does not
     do it twice. A source the record says cannot be rendered (not an image,
     too many pixels) is skipped unless ``refresh``, whose fresh probe clears
@@ -137,35 +137,41 @@ class RenderMissing:
         self.refresh = refresh
 
     def pending(self, item: Item) -> bool:
-        if not item.storage.options.specs:
+        renditions = _renditions(item)
+        if renditions is None:
             return False
         record = item.cached
         if record is None or self.refresh:
             return True
-        stored = item.storage.adapter.canonical(item.name)
+        stored = item.target.canonical(item.name)
         return (
             record.exists
             and record.rendition_error is None
-            and bool(lookup.missing(item.storage, stored, record))
+            and bool(renditions.missing(stored, record))
         )
 
     def run(self, item: Item) -> None:
+        renditions = _renditions(item)
         record = item.record or item.cached
-        if record is None or not record.exists:
+        if renditions is None or record is None or not record.exists:
             return
-        stored = item.storage.adapter.canonical(item.name)
-        if not lookup.missing(item.storage, stored, record):
+        stored = item.target.canonical(item.name)
+        if not renditions.missing(stored, record):
             return
         before = len(record.renditions)
-        after = lookup.render_missing(
-            item.storage, item.name, wait=item.storage.options.write_lease_timeout
-        )
+        after = renditions.make_missing(item.name)
         if after is None:
             raise RuntimeError("another process kept the file's lease past write_lease_timeout")
         made = len(after.renditions) - before
         item.events.extend(["renditions_made"] * max(made, 0))
         if after.rendition_error is not None:
             item.problems.append(f"no renditions: {after.rendition_error}")
+
+
+def _renditions(item: Item) -> Renditions | None:
+    """The renditions of the item's storage, when it declares specs."""
+    found = renditions_of(item.target)
+    return found if found is not None and found.settings.specs else None
 
 
 def steps_for(*, refresh: bool, renditions: bool = False) -> tuple[Step, ...]:

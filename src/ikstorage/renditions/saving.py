@@ -1,14 +1,14 @@
-"""Renditions made in the save hook, from the bytes already in hand.
+"""Renditions made from the bytes in hand: rendered before the write, stored under the lease.
 
 :func:`prepare` runs before the source is written (and before the write
-lease is taken, so the CPU work holds up nobody): it picks the specs that
-apply to the name, decodes the upload once and renders every variant.
-:func:`write` runs after the source was stored, under the lease: one write
-per rendition through the backend adapter (one ``PutObject`` each on S3),
-and the list the source's record keeps. A rendition that cannot be written
-is left out of the list (the first page that needs it renders it again); a
-source that cannot be rendered is recorded with the reason, so it is not
-tried on every request. The source itself is always saved.
+lease is taken, so the CPU work holds up nobody): it decodes the bytes once
+and renders every variant wanted. :func:`write` runs after the source was
+stored, under the lease: one write per rendition through the backend adapter
+(one ``PutObject`` each on S3), and the list the source's record keeps. A
+rendition that cannot be written is left out of the list (the first page that
+needs it renders it again); a source that cannot be rendered is recorded with
+the reason, so it is not tried on every request. The source itself is always
+saved.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from ikstorage.exceptions import RenditionError
-from ikstorage.imageinfo import is_image_name
 from ikstorage.records import Record, RenditionInfo
+from ikstorage.renditions.host import Host
+from ikstorage.renditions.settings import Settings
+from ikstorage.renditions.specs import Spec
 
 if TYPE_CHECKING:
     from ikstorage.renditions.pipeline import Rendered
-    from ikstorage.renditions.specs import Spec
-    from ikstorage.storage import CachedStorage
 
-__all__ = ["Prepared", "prepare", "variants_for", "write"]
+__all__ = ["Prepared", "attach", "obsolete", "prepare", "remove", "write"]
 
 logger = logging.getLogger("ikstorage.renditions")
 
@@ -48,23 +48,15 @@ class Prepared:
         return None if found is None else (found.color, found.lqip)
 
 
-def variants_for(specs: Iterable[Spec], name: str) -> list[Spec]:
-    """Every output to make for a file saved as ``name``: matching specs, one per format."""
-    if not is_image_name(name):  # only image-like names are decoded (invariant 7)
-        return []
-    return [variant for spec in specs if spec.matches(name) for variant in spec.variants()]
-
-
-def prepare(
-    storage: CachedStorage, name: str, content: IO[bytes], wanted: Sequence[Spec]
-) -> Prepared:
+def prepare(settings: Settings, name: str, content: IO[bytes], wanted: Sequence[Spec]) -> Prepared:
     """Decode ``content`` (seekable, binary; its position is kept) once and render ``wanted``."""
+    # Imported here: Pillow loads when something is rendered, not with the storage.
     from ikstorage.renditions.naming import source_digest
     from ikstorage.renditions.pipeline import render
 
     digest = source_digest(content)
     try:
-        rendered = render(content, wanted, max_pixels=storage.options.max_pixels)
+        rendered = render(content, wanted, max_pixels=settings.max_pixels)
     except RenditionError as exc:
         logger.warning("No renditions for %r: %s (%s).", name, exc, exc.reason)
         # Bad bytes stay bad: remembered, not retried. An encoder failure may pass.
@@ -81,7 +73,12 @@ def prepare(
 
 
 def write(
-    storage: CachedStorage, stored: str, prepared: Prepared, *, keep: Sequence[RenditionInfo] = ()
+    host: Host,
+    settings: Settings,
+    stored: str,
+    prepared: Prepared,
+    *,
+    keep: Sequence[RenditionInfo] = (),
 ) -> tuple[RenditionInfo, ...]:
     """Store each output of ``prepared`` for the source stored as ``stored``.
 
@@ -92,18 +89,17 @@ def write(
 
     if prepared.rendered is None:
         return tuple(keep)
-    options = storage.options
     made: list[RenditionInfo] = list(keep)
     for output in prepared.rendered.outputs:
         name = rendition_name(
-            stored, prepared.digest, output.spec, output.format, prefix=options.rendition_prefix
+            stored, prepared.digest, output.spec, output.format, prefix=settings.prefix
         )
         try:
-            storage.adapter.write_file(
+            host.files.write_file(
                 name,
                 output.data,
                 content_type=output.content_type,
-                cache_control=options.rendition_cache_control,
+                cache_control=settings.cache_control,
             )
         except Exception as exc:  # the source is saved; this one is made again when asked
             logger.warning("Could not store rendition %r of %r: %s", name, stored, exc)
@@ -117,14 +113,14 @@ def write(
                 width=output.width,
                 height=output.height,
                 size=output.size,
-                url=storage.public_url(name),
+                url=host.public_url(name),
             )
         )
     return tuple(made)
 
 
 def attach(
-    storage: CachedStorage, stored: str, prepared: Prepared, record: Record
+    host: Host, settings: Settings, stored: str, prepared: Prepared, record: Record
 ) -> tuple[Record, list[str]]:
     """Under the source's lease, after the source was written: store the renditions.
 
@@ -134,7 +130,7 @@ def attach(
     from the shared cache, not this process's copy: another process may have
     saved the version being replaced.
     """
-    made = write(storage, stored, prepared)
+    made = write(host, settings, stored, prepared)
     updated = dataclasses.replace(
         record,
         renditions=made,
@@ -142,11 +138,11 @@ def attach(
         digest=prepared.digest,
         rendition_error=prepared.error,
     )
-    previous = storage.cache.fresh(storage.keys.record(stored))
+    previous = host.shared_record(stored)
     gone: list[str] = []
-    if isinstance(previous, Record) and previous.exists:
+    if previous is not None and previous.exists:
         gone = obsolete(previous.renditions, made)
-        remove(storage, gone)
+        remove(host, gone)
     return updated, gone
 
 
@@ -156,11 +152,11 @@ def obsolete(old: Iterable[RenditionInfo], new: Iterable[RenditionInfo]) -> list
     return sorted({info.name for info in old if info.name not in keep})
 
 
-def remove(storage: CachedStorage, names: list[str]) -> None:
+def remove(host: Host, names: list[str]) -> None:
     """Delete rendition files; a failure is logged, never raised (the source write stands)."""
     if not names:
         return
     try:
-        storage.adapter.delete_files(names)
+        host.files.delete_files(names)
     except Exception as exc:
         logger.warning("Could not delete %d old rendition(s): %s", len(names), exc)

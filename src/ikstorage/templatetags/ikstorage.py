@@ -1,6 +1,7 @@
 """``{% load ikstorage %}``: the ``rendition`` filter and the ``srcset`` and ``picture`` tags.
 
-One-line wrappers: the work (and its tests) is in :mod:`ikstorage.renditions.html`.
+One-line wrappers: the work (and its tests) is in :mod:`ikstorage.renditions.html`
+(and the plain markup in :mod:`ikstorage.renditions.markup`).
 See ``docs/templates.md``.
 """
 
@@ -12,7 +13,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from ikstorage.renditions import html
-from ikstorage.renditions.lookup import Rendition
+from ikstorage.renditions.shown import Rendition
 
 register = template.Library()
 

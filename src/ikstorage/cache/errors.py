@@ -3,7 +3,7 @@
 An *outage* is the cache server being unreachable, slow or briefly unable to
 serve: a refused or dropped connection, a timeout, a server still loading its
 data or failing over. ikstorage answers from the storage and retries later
-(see :class:`ikstorage.cache._Health`); nothing the project can change would
+(see :class:`ikstorage.cache.health.Health`); nothing the project can change would
 have prevented it.
 
 Everything else is a *mistake* the project must fix, and riding it out would
@@ -121,7 +121,7 @@ def _is_pymemcache_all_down(exc: BaseException) -> bool:
 
 def is_outage(exc: BaseException) -> bool:
     """True for a connection failure or a timeout: answer from the storage and retry later."""
-    if isinstance(exc, IkStorageError):
+    if isinstance(exc, IkStorageError | ConfigurationError):
         return False
     names = _names(exc)
     if names & NOT_OUTAGES:
@@ -195,7 +195,7 @@ def explain(alias: str, exc: BaseException) -> ConfigurationError | None:
     ``None`` for an outage, for an error ikstorage raised itself, and for a
     mistake not recognised: the caller re-raises that one unchanged.
     """
-    if isinstance(exc, IkStorageError) or is_outage(exc):
+    if isinstance(exc, IkStorageError | ConfigurationError) or is_outage(exc):
         return None
     backend = backend_path(alias)
     module = missing_module(exc)

@@ -2,9 +2,10 @@
 
 A new process rendering a 100-image page would ask the shared cache once per
 image. Instead, as model instances are loaded, the names in their file fields
-are noted here (:mod:`ikstorage.fieldfiles`), and the first lookup that misses
-L1 fetches the records and URLs of every noted name of its storage in the same
-``get_many`` (``CachedStorage._record``). The view does not change.
+are noted here (:mod:`ikstorage.patches.descriptor`), and the first lookup that
+misses L1 fetches the records and URLs of every noted name of its storage in the
+same ``get_many`` (:meth:`ikstorage.core.reads.Reads.record`). The view does not
+change.
 
 The notes live in a context variable, so one request (thread or asyncio task)
 never sends another's names; they are bounded in count (``MAX_PENDING``) and

@@ -1,0 +1,250 @@
+"""Two cache levels: an in-process dictionary (L1) in front of a Django cache (L2).
+
+L1 answers repeated lookups in one process without a network round trip; it
+is a :class:`~ikstorage.cache.local.LocalCache`, so each entry expires on its
+own clock (never later than its L2 entry, never later than the L1 timeout)
+and a warm read takes no lock. L2 is any Django cache alias and is what new
+processes share; every call to it goes through the alias's
+:class:`~ikstorage.cache.health.Health`, so an outage is a miss, never an error.
+
+L1 is read two ways: :meth:`MetadataCache.peek` is the raw dictionary read (the
+warm page's one lookup per fact), :meth:`MetadataCache.local` the entry or
+``None``. Lookups that may go on to L2 (:meth:`get`, :meth:`get_many`) report
+their hits and misses to the profiler (:mod:`ikstorage.metrics`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ikstorage import metrics
+from ikstorage.cache.health import DOWN, Health, l2
+from ikstorage.cache.local import LocalCache
+from ikstorage.records import Entry, decode
+
+__all__ = ["ABSENT", "MetadataCache", "clear_local", "l1_peek"]
+
+
+class _Absent:
+    """L1's note that L2 had nothing for a key: the next lookup skips the round trip."""
+
+    def to_plain(self) -> dict[str, Any]:  # pragma: no cover - never written to L2
+        raise TypeError("the absent marker is never stored in L2")
+
+
+ABSENT = _Absent()
+
+
+class _Tried:
+    """L1's note that this process already made an ``add_raw_once`` for a key."""
+
+    def to_plain(self) -> dict[str, Any]:  # pragma: no cover - never written to L2
+        raise TypeError("the tried marker is never stored in L2")
+
+
+TRIED = _Tried()
+
+_lock = threading.Lock()
+_health: dict[str, Health] = {}
+_local: dict[str, LocalCache[Entry]] = {}
+
+
+def _shared(alias: str, maxsize: int) -> tuple[Health, LocalCache[Entry]]:
+    with _lock:
+        if alias not in _health:
+            _health[alias] = Health(alias)
+            _local[alias] = LocalCache(maxsize)
+        return _health[alias], _local[alias]
+
+
+def l1_peek(alias: str, maxsize: int) -> Callable[[str], Any]:
+    """The raw L1 read of ``alias`` (what :meth:`MetadataCache.peek` is), without building L2.
+
+    For the warm paths, bound once when a storage is built: L1 holds nothing for
+    an alias until a lookup through :class:`MetadataCache` filled it.
+    """
+    return _shared(alias, maxsize)[1].get
+
+
+def clear_local() -> None:
+    """Forget every in-process entry and outage state (tests, settings changes).
+
+    Cleared in place: storages built earlier keep using the same objects.
+    """
+    with _lock:
+        for local in _local.values():
+            local.clear()
+        for health in _health.values():
+            health.reset()
+
+
+class MetadataCache:
+    """The two levels for one storage: L1 shared per alias in the process, then L2."""
+
+    def __init__(self, alias: str, *, local_timeout: float, local_maxsize: int) -> None:
+        self.alias = alias
+        self.local_timeout = local_timeout
+        self._health, self._local = _shared(alias, local_maxsize)
+        #: L1's raw read: the entry, ``ABSENT`` (L2 had nothing), or ``None``.
+        self.peek: Callable[[str], Any] = self._local.get
+
+    # -- L1 -------------------------------------------------------------------
+
+    def local(self, key: str) -> Entry | None:
+        """The entry this process holds for ``key`` (L1 only, no round trip)."""
+        value = self._local.get(key)
+        return None if value is ABSENT else value
+
+    def keep_locally(self, key: str, value: Entry, timeout: float | None) -> None:
+        """Hold ``value`` in L1 only, for at most ``timeout`` (and the L1 timeout)."""
+        ttl = self.local_timeout if timeout is None else min(timeout, self.local_timeout)
+        # ttl <= 0 means "do not keep": an older entry must not outlive this write.
+        self._local.set(key, value, ttl)
+
+    # -- both levels ----------------------------------------------------------
+
+    def get(
+        self, key: str, *, siblings: Callable[[], Iterable[str]] | Iterable[str] = ()
+    ) -> Entry | None:
+        """One entry; on an L1 miss, fetch ``siblings`` from L2 in the same round trip.
+
+        ``siblings`` may be a function, called only on an L1 miss: a warm lookup
+        then pays nothing to name them.
+        """
+        value = self.peek(key)
+        if value is not None:
+            metrics.cache("l1", 1, 0)
+            return None if value is ABSENT else value
+        return self.get_many([key], siblings=siblings() if callable(siblings) else siblings).get(
+            key
+        )
+
+    def get_many(self, keys: Iterable[str], *, siblings: Iterable[str] = ()) -> dict[str, Entry]:
+        """Entries found in L1, then in L2 with a single ``get_many`` for the rest.
+
+        L1 holds the decoded entries, so a warm lookup costs no parsing; L2
+        holds their plain form (see :mod:`ikstorage.records`).
+        """
+        found: dict[str, Entry] = {}
+        wanted: list[str] = []
+        known = 0
+        for key in keys:
+            value = self.peek(key)
+            if value is None:
+                wanted.append(key)
+                continue
+            known += 1
+            if value is not ABSENT:
+                found[key] = value
+        metrics.cache("l1", known, len(wanted))
+        if not wanted:
+            return found
+        # Siblings this process already holds are not asked again (nor overwritten).
+        fetch = wanted + [k for k in siblings if k not in wanted and self.peek(k) is None]
+        remote: dict[str, Any] = self._health.run(
+            "get_many", lambda: l2(self.alias).get_many(fetch), {}
+        )
+        hits = 0
+        for key in fetch:
+            entry = decode(key, remote[key]) if key in remote else None
+            # L2 does not tell us its remaining TTL; the L1 timeout bounds staleness.
+            # A key L2 lacks is noted too, so the fill that follows (or the page
+            # after a prefetch) does not ask L2 again; an absent entry never
+            # answers anything, it only sends the lookup to the backend.
+            self.keep_locally(key, ABSENT if entry is None else entry, None)
+            if entry is not None and key in wanted:
+                found[key] = entry
+                hits += 1
+        metrics.cache("l2", hits, len(wanted) - hits)
+        return found
+
+    def fresh(self, key: str) -> Entry | None:
+        """L2's entry for ``key``, this process's copy skipped.
+
+        For a holder of a lease: what another process wrote before the lease
+        was taken counts, and L1 may not have seen it yet.
+        """
+        self._local.pop_many([key])
+        return self.get_many([key]).get(key)
+
+    def add(self, key: str, value: Entry, timeout: float | None) -> bool:
+        """Fill after a read: never overwrites a newer value another writer put in L2.
+
+        ``False`` when L2 already held a value (this one was not stored).
+        """
+        plain = value.to_plain()
+        added = self._health.run("add", lambda: l2(self.alias).add(key, plain, timeout), None)
+        if added is not False:
+            # Stored, or L2 unavailable: what we just read from the backend is the
+            # best answer this process has.
+            self.keep_locally(key, value, timeout)
+            return True
+        # L2 holds a newer value: leave L1 empty so the next lookup reads it.
+        self._local.pop_many([key])
+        return False
+
+    def get_raw(self, key: str, default: object = None) -> object:
+        """A plain value from L2 only (a prewarm checkpoint).
+
+        ``None`` when absent; ``default`` when L2 is unavailable, so a caller can
+        tell "none" from "could not look".
+        """
+        return self._health.run("get", lambda: l2(self.alias).get(key), default)
+
+    def set_raw(self, key: str, value: str, timeout: float) -> bool:
+        """Store a plain value in L2 only; ``False`` when L2 is unavailable."""
+
+        def store() -> bool:
+            l2(self.alias).set(key, value, timeout)
+            return True
+
+        return self._health.run("set", store, False)
+
+    def add_raw(self, key: str, value: str, timeout: float) -> bool | None:
+        """``add`` a plain string to L2 only (a lease token); ``None`` when L2 is unavailable."""
+        added = self._health.run("add", lambda: l2(self.alias).add(key, value, timeout), None)
+        return None if added is None else bool(added)
+
+    def add_raw_once(self, key: str, value: str, timeout: float) -> bool | None:
+        """:meth:`add_raw`, at most once per ``timeout`` seconds in this process.
+
+        For markers many requests would otherwise ``add`` again and again (a
+        rendition queued for a worker): a repeat within ``timeout`` costs no round
+        trip and answers ``False``, as the shared cache would.
+        """
+        if self.peek(key) is TRIED:
+            return False
+        added = self.add_raw(key, value, timeout)
+        self.keep_locally(key, TRIED, timeout)
+        return added
+
+    def set(self, key: str, value: Entry, timeout: float | None) -> None:
+        """Write-through after our own write succeeded on the backend."""
+        self.set_many({key: value}, timeout)
+
+    def set_many(self, values: Mapping[str, Entry], timeout: float | None) -> None:
+        for key, value in values.items():
+            self.keep_locally(key, value, timeout)
+        plain = {key: value.to_plain() for key, value in values.items()}
+        failed = self._health.run("set_many", lambda: l2(self.alias).set_many(plain, timeout), DOWN)
+        # Django's caches return the keys they could not store; django-redis returns
+        # None when it stored them all.
+        if failed is DOWN:
+            self._health.remember(values)
+        elif failed:
+            self._health.remember(failed)
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        if not keys:
+            return  # nothing to send: no round trip
+        self._local.pop_many(keys)
+
+        def delete() -> bool:
+            l2(self.alias).delete_many(keys)
+            return True
+
+        if not self._health.run("delete_many", delete, False):
+            self._health.remember(keys)

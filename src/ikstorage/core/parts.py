@@ -1,0 +1,161 @@
+"""The parts one storage's core is made of, built on first use.
+
+The wrapped storage, its backend adapter, the cache keys of its identity and
+its two cache levels are built when first needed, not when the storage is:
+settings may name ``STORAGES`` aliases in any order, and a storage built at
+import time (a model field's) must not touch the cache or the network then.
+When a setting changes (tests), :meth:`Parts.forget` drops what was derived
+from it.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import InvalidStorageError, Storage, storages
+
+from ikstorage import metrics
+from ikstorage.backends import Adapter, adapter_for
+from ikstorage.cache import MetadataCache
+from ikstorage.exceptions import CacheConfigurationError, ConfigurationError
+from ikstorage.records import Keys
+
+__all__ = ["Parts", "identity"]
+
+
+def identity(adapter: Adapter, storage: str | Mapping[str, Any] | Storage) -> str:
+    """What names a storage's records: the adapter's identity, and the alias if one is used.
+
+    The same in every process for the same configuration (``DESIGN.md``,
+    invariant 13); two aliases over one bucket keep apart records.
+    """
+    found = adapter.identity()
+    if isinstance(storage, str):
+        found += f"|alias={storage}"
+    return found
+
+
+class Parts:
+    """The wrapped storage and what is derived from it, for one ``CachedStorage``.
+
+    ``storage`` is the ``storage`` option: a ``STORAGES`` alias, a
+    ``{"BACKEND": ..., "OPTIONS": ...}`` dict or a ``Storage``. ``owner`` is the
+    storage these parts belong to, so an alias naming it is refused.
+    """
+
+    def __init__(
+        self,
+        storage: str | Mapping[str, Any] | Storage,
+        *,
+        owner: object,
+        cache: str,
+        local_timeout: float,
+        local_maxsize: int,
+        probe_bytes: int,
+        probe_limit: int,
+    ) -> None:
+        self.storage = storage
+        self.cache_alias = cache
+        self._owner = weakref.ref(owner)
+        self._local = (local_timeout, local_maxsize)
+        self._probe = (probe_bytes, probe_limit)
+        self._lock = threading.Lock()
+        self._wrapped: Storage | None = None
+        self._adapter: Adapter | None = None
+        self._keys: Keys | None = None
+        self._cache: MetadataCache | None = None
+
+    @property
+    def owner(self) -> object:
+        """The storage these parts belong to (``None`` once it is gone)."""
+        return self._owner()
+
+    @property
+    def wrapped(self) -> Storage:
+        """The storage that holds the files."""
+        if self._wrapped is None:
+            with self._lock:
+                if self._wrapped is None:
+                    self._wrapped = self._build_wrapped()
+        return self._wrapped
+
+    def _build_wrapped(self) -> Storage:
+        spec = self.storage
+        if isinstance(spec, Storage):
+            return spec
+        if isinstance(spec, str):
+            try:
+                built = storages[spec]
+            except InvalidStorageError:
+                raise ConfigurationError(
+                    f"CachedStorage 'storage' names {spec!r}, which is not an alias in "
+                    f"settings.STORAGES (aliases: {', '.join(sorted(storages.backends))})."
+                ) from None
+            if built is self._owner():
+                raise ConfigurationError(
+                    f"CachedStorage 'storage' names {spec!r}, the alias of this storage itself."
+                )
+            return built
+        if "BACKEND" not in spec:
+            raise ConfigurationError(
+                "CachedStorage 'storage' dict needs a 'BACKEND' key "
+                "(and optionally 'OPTIONS'), as an entry of settings.STORAGES does."
+            )
+        return storages.create_storage(dict(spec))
+
+    @property
+    def adapter(self) -> Adapter:
+        """The backend adapter: the cheapest calls that answer a file's facts."""
+        adapter = self._adapter
+        if adapter is None:
+            probe_bytes, probe_limit = self._probe
+            adapter = self._adapter = adapter_for(
+                self.wrapped, probe_bytes=probe_bytes, probe_limit=probe_limit
+            )
+        return adapter
+
+    @property
+    def identity(self) -> str:
+        """The identity the records are kept under (see :func:`identity`)."""
+        return identity(self.adapter, self.storage)
+
+    @property
+    def keys(self) -> Keys:
+        """The cache keys of this storage's identity."""
+        keys = self._keys
+        if keys is None:
+            keys = self._keys = Keys(self.identity)
+        return keys
+
+    @property
+    def cache(self) -> MetadataCache:
+        """L1 and L2, for the ``cache`` alias (checked when first used)."""
+        if self._cache is None:
+            alias = self.cache_alias
+            if alias not in settings.CACHES:
+                raise CacheConfigurationError(
+                    f"CachedStorage 'cache' names {alias!r}, which is not an alias "
+                    f"in settings.CACHES (aliases: {', '.join(sorted(settings.CACHES))}).",
+                    alias=alias,
+                )
+            local_timeout, local_maxsize = self._local
+            self._cache = MetadataCache(
+                alias, local_timeout=local_timeout, local_maxsize=local_maxsize
+            )
+        return self._cache
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the wrapped storage (and tell the profiler it was reached)."""
+        metrics.storage_call(method)
+        return getattr(self.wrapped, method)(*args, **kwargs)
+
+    def forget(self, setting: str) -> None:
+        """A setting changed: the storage's location, URL or alias may be another now."""
+        self._adapter = None
+        self._keys = None
+        if setting == "STORAGES" and isinstance(self.storage, str):
+            self._wrapped = None

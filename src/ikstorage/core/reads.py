@@ -1,0 +1,194 @@
+"""The read path: a name's record from L1, else L2 (with the page's other names), else one probe.
+
+``record()`` is the lookup every answer starts from:
+
+1. L1 (no round trip);
+2. on an L1 miss, L2 in one ``get_many`` that also fetches the records and URLs
+   of every name noted for this storage (:mod:`.batching`): a new process pays
+   one round trip for a whole page;
+3. on a miss in both, one backend probe (the adapter's cheapest call), shared
+   by every thread asking at the same moment (:mod:`.singleflight`), and the
+   record ``add``-ed, never ``set``: a read fill cannot overwrite the record a
+   save or a delete wrote meanwhile (``DESIGN.md``, invariant 2).
+
+The other reads here serve the features and tools: the shared cache's copy for
+a lease holder (:meth:`Reads.fresh`), bulk lookups without a probe for
+prewarming (:meth:`Reads.cached`), a probe and a store kept apart
+(:meth:`Reads.probe`, :meth:`Reads.store`), and a view's ``prefetch``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.files import File
+
+from ikstorage.backends.base import REFUSED_NAME
+from ikstorage.core import batching
+from ikstorage.core.names import Names, spelling
+from ikstorage.core.parts import Parts
+from ikstorage.core.policy import Policy
+from ikstorage.core.singleflight import SingleFlight
+from ikstorage.records import Record
+
+__all__ = ["Reads"]
+
+#: Backend probes in progress in this process, by record key.
+_flights: SingleFlight[Record] = SingleFlight()
+
+
+class Reads:
+    """Records for one storage; ``owner`` is what :mod:`.batching` notes names under."""
+
+    def __init__(self, parts: Parts, names: Names, policy: Policy, *, owner: object) -> None:
+        self._parts = parts
+        self._names = names
+        self._policy = policy
+        self._owner = owner
+
+    def metadata(self, name: Any) -> Record:
+        """The record for ``name``; the storage's own error for a name it refuses."""
+        return self.record(self._names.canonical(name), name)
+
+    def record(self, stored: str, name: Any) -> Record:
+        """The record of the file stored as ``stored`` (asked for as ``name``)."""
+        keys, cache = self._parts.keys, self._parts.cache
+        key = keys.record(stored)
+        batch: list[str] = []
+
+        def siblings() -> list[str]:  # called on an L1 miss only
+            batch.extend(self.siblings(keys.url(spelling(name))))
+            return batch
+
+        record = cache.get(key, siblings=siblings)
+        if batch and self._policy.renditions:
+            self._fetch_rendition_urls([key, *batch])
+        if isinstance(record, Record):
+            return record
+        # Concurrent askers in this process share one probe (single-flight).
+        return _flights.do(key, lambda: self._fill(key, name))
+
+    def siblings(self, *own: str) -> list[str]:
+        """``own`` keys plus the records and URLs of the names noted for this storage.
+
+        Called on an L1 miss: the ``get_many`` it feeds fetches the whole page
+        (:mod:`.batching`) in the round trip this lookup makes anyway.
+        """
+        keys = list(own)
+        for noted in batching.take(self._owner):
+            known = self._names.of(noted)
+            if known.record is not None:
+                keys.append(known.record)
+            keys.append(known.url)
+        return keys
+
+    def _fetch_rendition_urls(self, keys: list[str]) -> None:
+        """The URLs of the renditions that the records just fetched list, in one ``get_many``.
+
+        A record holds its renditions' public URLs; signed ones expire, so they are
+        cached apart. Fetched here, right after the page's records arrived, a page of
+        thumbnails in a new process costs one round trip more, not one per rendition.
+        """
+        cache, url_key = self._parts.cache, self._parts.keys.url
+        wanted: list[str] = []
+        for key in keys:
+            record = cache.local(key)
+            if isinstance(record, Record):
+                for info in record.renditions:
+                    if info.url is None:
+                        found = url_key(info.name)
+                        if cache.peek(found) is None:
+                            wanted.append(found)
+        if wanted:
+            cache.get_many(wanted)
+
+    def _fill(self, key: str, name: Any) -> Record:
+        """Probe the backend for ``name`` and add the record (a read fill never overwrites)."""
+        cache = self._parts.cache
+        known = cache.local(key)  # filled by a flight that ended just before ours
+        if isinstance(known, Record):
+            return known
+        record = Record.of(self._parts.adapter.probe(name))
+        cache.add(key, record, self._policy.lifetime(record.exists))
+        return record
+
+    def fresh(self, name: Any) -> Record:
+        """The record of ``name`` as the shared cache holds it (or probed), L1 skipped.
+
+        For a holder of the name's lease, which must see what other processes
+        wrote before it took the lease.
+        """
+        key = self._parts.keys.record(self._names.canonical(name))
+        record = self._parts.cache.fresh(key)
+        if isinstance(record, Record):
+            return record
+        return self._fill(key, name)
+
+    def shared(self, stored: str) -> Record | None:
+        """What the shared cache holds for the file stored as ``stored`` (L1 skipped, no probe)."""
+        found = self._parts.cache.fresh(self._parts.keys.record(stored))
+        return found if isinstance(found, Record) else None
+
+    def cached(self, names: Iterable[str]) -> dict[str, Record]:
+        """The records the cache levels hold for ``names``, in one ``get_many``; no backend call.
+
+        Names nobody recorded (or that the storage would refuse) are absent from
+        the result. Not through the page's name memo: a prewarm walks millions of names.
+        """
+        adapter, keys = self._parts.adapter, self._parts.keys
+        wanted: dict[str, list[str]] = {}
+        for name in names:
+            try:
+                stored = adapter.canonical(name)
+            except REFUSED_NAME:
+                continue
+            wanted.setdefault(keys.record(stored), []).append(name)
+        found = self._parts.cache.get_many(list(wanted))
+        return {
+            name: entry
+            for key, entry in found.items()
+            if isinstance(entry, Record)
+            for name in wanted[key]
+        }
+
+    def probe(self, name: str) -> Record:
+        """Ask the backend everything cacheable about ``name``; nothing is stored.
+
+        Concurrent probes of one name in this process share one backend call.
+        """
+        key = self._parts.keys.record(self._names.canonical(name))
+        return _flights.do(("probe", key), lambda: Record.of(self._parts.adapter.probe(name)))
+
+    def store(self, name: str, record: Record, *, replace: bool = False) -> bool:
+        """Keep ``record`` as what is known about ``name``; ``True`` if it was stored.
+
+        A fill (``replace=False``) uses ``add``: it never overwrites a record a
+        save or delete wrote meanwhile (invariant 2), and returns ``False`` then.
+        ``replace=True`` overwrites (``ikstorage_prewarm --refresh`` repairing
+        records after files changed behind ikstorage's back; a lease holder
+        writing what it made).
+        """
+        key = self._parts.keys.record(self._names.canonical(name))
+        timeout = self._policy.lifetime(record.exists)
+        if replace:
+            self._parts.cache.set(key, record, timeout)
+            return True
+        return self._parts.cache.add(key, record, timeout)
+
+    def invalidate(self, name: Any) -> None:
+        """Forget everything cached about ``name``, in L2 and in this process."""
+        keys = [self._parts.keys.url(spelling(name)), *self._names.facts_of([name])]
+        self._parts.cache.delete_many(keys)
+
+    def prefetch(self, files: Iterable[str | File[Any] | None]) -> None:
+        """Load the records and URLs of many files into this process in one round trip."""
+        found: list[str] = []
+        keys = self._parts.keys
+        for item in files:
+            name = item if isinstance(item, str) else getattr(item, "name", None)
+            stored = self._names.stored(name) if name else None
+            if stored is not None:
+                found += [keys.record(stored), keys.url(spelling(name))]
+        if found:
+            self._parts.cache.get_many(found)

@@ -1,0 +1,102 @@
+"""Renditions of a source saved without them: made once across processes, from one download.
+
+A source saved before ikstorage (or before a spec was added, or with
+``render="defer"``) lacks renditions. :func:`render_missing` makes every
+missing one under the source's write lease (the one saves and deletes hold),
+so no write of the source interleaves and the work is done once across
+processes (``DESIGN.md``, invariant 12): one download, one decode, every spec.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+
+from ikstorage.lease import State
+from ikstorage.records import Record, new_generation
+from ikstorage.renditions import saving
+from ikstorage.renditions.current import missing
+from ikstorage.renditions.host import Host
+from ikstorage.renditions.settings import Settings
+from ikstorage.renditions.specs import Spec
+
+__all__ = ["render_missing"]
+
+logger = logging.getLogger("ikstorage.renditions")
+
+
+def render_missing(host: Host, settings: Settings, name: str, *, wait: float) -> Record | None:
+    """Render every missing rendition of ``name`` from one download, once across processes.
+
+    ``wait`` is how long to wait for the source's lease (``0`` for a page
+    request: another process is already on it). Returns the record as it
+    stands after (the shared cache's, when there was nothing left to do), or
+    ``None`` when another holder has the lease.
+    """
+    stored = host.canonical(name)
+    lease = host.lease(stored, wait=wait)
+    if lease.state is State.TIMED_OUT:
+        return None
+    stale: list[str] = []
+    try:
+        # What the shared cache holds now: another process may have rendered (or
+        # saved a new version) before this one got the lease.
+        record = host.fresh_metadata(name)
+        todo = missing(settings.specs.values(), stored, record) if record.exists else []
+        if not todo or record.rendition_error is not None:
+            return record  # done already (by another process), or not to be retried
+        refused = _refused_unread(settings, record)
+        if refused is not None:  # known bad from the record: no download
+            logger.warning("No renditions for %r: its record says %s.", stored, refused)
+            updated = dataclasses.replace(record, rendition_error=refused)
+        else:
+            updated, dropped = _render(host, settings, name, stored, record, todo)
+            stale = host.facts_of(dropped)
+        if lease.still_held or lease.state is State.UNAVAILABLE:
+            host.store(name, updated, replace=True)
+        return updated
+    finally:
+        lease.release(also=stale)
+
+
+def _render(
+    host: Host,
+    settings: Settings,
+    name: str,
+    stored: str,
+    record: Record,
+    todo: list[Spec],
+) -> tuple[Record, list[str]]:
+    """Download the source once, render ``todo``, store them; the record and the files dropped."""
+    data = host.files.read_file(name)  # one download for every spec
+    prepared = saving.prepare(settings, stored, io.BytesIO(data), todo)
+    declared = settings.declared()
+    keep = [r for r in record.renditions if (r.spec, r.fingerprint) in declared]
+    made = saving.write(host, settings, stored, prepared, keep=keep)
+    error = prepared.error
+    outputs = () if prepared.rendered is None else prepared.rendered.outputs
+    if error is None and len(made) - len(keep) < len(outputs):
+        error = "write-failed"  # not retried by every page; prewarm --refresh does
+    # Renditions of a spec declared differently now: their files go.
+    dropped = saving.obsolete(record.renditions, made)
+    saving.remove(host, dropped)
+    updated = dataclasses.replace(
+        record,
+        renditions=made,
+        placeholder=prepared.placeholder or record.placeholder,
+        digest=prepared.digest,
+        rendition_error=error,
+        generation=record.generation or new_generation(),
+    )
+    return updated, dropped
+
+
+def _refused_unread(settings: Settings, record: Record) -> str | None:
+    """Why a source cannot be rendered, when its record already says so (empty, too big)."""
+    if record.size == 0:
+        return "empty"
+    width, height = record.dimensions
+    if record.dimensions_known and width and height and width * height > settings.max_pixels:
+        return "too-many-pixels"
+    return None
