@@ -24,7 +24,7 @@ from ikstorage.imageinfo import is_image_name
 from ikstorage.records import Record, RenditionInfo
 
 if TYPE_CHECKING:
-    from ikstorage.renditions.pipeline import Rendered
+    from ikstorage.renditions.image.pipeline import Rendered
     from ikstorage.renditions.specs import Spec
     from ikstorage.storage import CachedStorage
 
@@ -59,8 +59,8 @@ def prepare(
     storage: CachedStorage, name: str, content: IO[bytes], wanted: Sequence[Spec]
 ) -> Prepared:
     """Decode ``content`` (seekable, binary; its position is kept) once and render ``wanted``."""
+    from ikstorage.renditions.image.pipeline import render
     from ikstorage.renditions.naming import source_digest
-    from ikstorage.renditions.pipeline import render
 
     digest = source_digest(content)
     try:

@@ -40,7 +40,7 @@ __all__ = [
 PIPELINE_VERSION = 1
 
 #: Output formats a spec may ask for. ``None`` means "like the source" (see
-#: :func:`ikstorage.renditions.encoders.output_format`).
+#: :func:`ikstorage.renditions.image.encoders.output_format`).
 FORMATS = ("jpeg", "png", "webp", "avif", "gif")
 
 #: Encoder quality when a spec gives none. JPEG 85: 1-2 dB (PSNR) above Pillow's
