@@ -4,7 +4,7 @@ Two halves. The pure half takes bytes and specs and returns bytes and plain
 values; it touches no storage and no cache, so it is tested on bytes alone:
 
 * :mod:`.specs` — :class:`Spec`, ``OPTIONS["specs"]`` validation, ``match`` globs,
-  the fingerprint names are derived from;
+  the fingerprint names are derived from (the value checks in :mod:`.spec_values`);
 * :mod:`.naming` — :func:`rendition_name` and :func:`source_digest`;
 * :mod:`.image` — the pixel work: :func:`render` decodes once (shrink-on-load),
   renders every spec and encodes it, with typed errors for bad input; also the
@@ -59,7 +59,7 @@ _HOMES = {
     "rendition_name": "naming",
     "source_digest": "naming",
     "Placeholder": "image.placeholder",
-    "FORMATS": "specs",
+    "FORMATS": "spec_values",
     "Spec": "specs",
     "parse_specs": "specs",
     "spec_errors": "specs",
@@ -81,7 +81,8 @@ if TYPE_CHECKING:
         rendition_name,
         source_digest,
     )
-    from ikstorage.renditions.specs import FORMATS, Spec, parse_specs, spec_errors, specs_for
+    from ikstorage.renditions.spec_values import FORMATS
+    from ikstorage.renditions.specs import Spec, parse_specs, spec_errors, specs_for
 
 
 def __getattr__(name: str) -> Any:
