@@ -76,7 +76,7 @@ def setup_django() -> None:
 def imagekit_spec(processor: Any, fmt: str) -> type:
     from imagekit import ImageSpec
 
-    from ikstorage.renditions.encoders import OUTPUTS, _options
+    from ikstorage.renditions.image.encoders import OUTPUTS, _options
 
     return type(
         "Spec",
@@ -151,7 +151,7 @@ def measure_placeholder(path: Path) -> dict[str, float]:
     """ms to make the placeholder from what render holds: the 1/8 decode, or a 1600 px output."""
     from PIL import Image
 
-    from ikstorage.renditions.placeholder import SAMPLE_SIZE, make_placeholder, shrink
+    from ikstorage.renditions.image.placeholder import SAMPLE_SIZE, make_placeholder, shrink
 
     with Image.open(path) as image:
         image.draft("RGB", (750, 500))

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from ikstorage.renditions import Spec
-from ikstorage.renditions.geometry import TRANSPOSE, plan, stored_box, upright_size
+from ikstorage.renditions.image.geometry import TRANSPOSE, plan, stored_box, upright_size
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pickle
 from PIL import Image
 
 from ikstorage.renditions import Placeholder, Spec, render
-from ikstorage.renditions.placeholder import LQIP_SIZE, make_placeholder, shrink
+from ikstorage.renditions.image.placeholder import LQIP_SIZE, make_placeholder, shrink
 from tests.renditions.sources import oriented_jpeg, save
 
 PREFIX = "data:image/webp;base64,"

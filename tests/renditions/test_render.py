@@ -326,7 +326,7 @@ def test_an_animation_with_a_broken_later_frame_renders_its_first_frame() -> Non
 
 
 def test_the_formats_of_one_region_share_its_resize(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ikstorage.renditions import pipeline
+    from ikstorage.renditions.image import pipeline
 
     resized: list[Any] = []
     original = pipeline._Job._resize

@@ -230,7 +230,7 @@ def test_the_source_is_kept_when_every_rendition_write_fails(
 def test_an_unexpected_rendering_error_does_not_lose_the_source(
     s3: Any, s3_storage: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ikstorage.renditions import pipeline
+    from ikstorage.renditions.image import pipeline
 
     def out_of_memory(*args: Any, **kwargs: Any) -> Any:
         raise MemoryError

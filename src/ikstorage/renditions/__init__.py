@@ -1,18 +1,23 @@
 """Renditions: thumbnails and resized copies made from the bytes in hand when a file is saved.
 
-The pieces, one job each:
+Two halves. The pure half takes bytes and specs and returns bytes and plain
+values; it touches no storage and no cache, so it is tested on bytes alone:
 
 * :mod:`.specs` — :class:`Spec`, ``OPTIONS["specs"]`` validation, ``match`` globs,
-  the fingerprint names are derived from;
-* :mod:`.pipeline` — :func:`render`: decode once (shrink-on-load), render every
-  spec, typed errors for bad input;
-* :mod:`.geometry`, :mod:`.colour`, :mod:`.encoders` — sizes and regions, sRGB
-  and alpha, per-format encoder options;
+  the fingerprint names are derived from (the value checks in :mod:`.spec_values`);
 * :mod:`.naming` — :func:`rendition_name` and :func:`source_digest`;
-* :mod:`.placeholder` — dominant colour and a tiny WebP preview.
+* :mod:`.image` — the pixel work: :func:`render` decodes once (shrink-on-load),
+  renders every spec and encodes it, with typed errors for bad input; also the
+  :class:`Placeholder` (dominant colour and a tiny WebP preview).
 
-Nothing here touches a storage or a cache: the caller writes ``Output.data``
-under ``rendition_name(...)`` and records plain values.
+The other half uses a storage and a cache: it writes what the pure half
+returns under ``rendition_name(...)`` and finds it again.
+
+* :mod:`.saving` — the save hook: render before the source is written, write after;
+* :mod:`.lookup` — :func:`~ikstorage.renditions.lookup.rendition`, from the source's
+  record, rendering a missing one once;
+* :mod:`.tasks` — deferred renditions on Django's task workers;
+* :mod:`.html` — ``srcset``, ``<picture>`` and placeholder markup.
 
 Names are imported on first use, so a settings module that declares specs
 (``from ikstorage.renditions import Spec``) loads neither Pillow nor LittleCMS.
@@ -43,18 +48,18 @@ __all__ = [
 ]
 
 _HOMES = {
-    "DEFAULT_MAX_FRAMES": "pipeline",
-    "DEFAULT_MAX_PIXELS": "pipeline",
-    "SOURCE_FORMATS": "pipeline",
-    "Output": "pipeline",
-    "Rendered": "pipeline",
-    "render": "pipeline",
+    "DEFAULT_MAX_FRAMES": "image.pipeline",
+    "DEFAULT_MAX_PIXELS": "image.pipeline",
+    "SOURCE_FORMATS": "image.pipeline",
+    "Output": "image.results",
+    "Rendered": "image.results",
+    "render": "image.pipeline",
     "DEFAULT_PREFIX": "naming",
     "IMMUTABLE_CACHE_CONTROL": "naming",
     "rendition_name": "naming",
     "source_digest": "naming",
-    "Placeholder": "placeholder",
-    "FORMATS": "specs",
+    "Placeholder": "image.placeholder",
+    "FORMATS": "spec_values",
     "Spec": "specs",
     "parse_specs": "specs",
     "spec_errors": "specs",
@@ -62,22 +67,22 @@ _HOMES = {
 }
 
 if TYPE_CHECKING:
+    from ikstorage.renditions.image.pipeline import (
+        DEFAULT_MAX_FRAMES,
+        DEFAULT_MAX_PIXELS,
+        SOURCE_FORMATS,
+        render,
+    )
+    from ikstorage.renditions.image.placeholder import Placeholder
+    from ikstorage.renditions.image.results import Output, Rendered
     from ikstorage.renditions.naming import (
         DEFAULT_PREFIX,
         IMMUTABLE_CACHE_CONTROL,
         rendition_name,
         source_digest,
     )
-    from ikstorage.renditions.pipeline import (
-        DEFAULT_MAX_FRAMES,
-        DEFAULT_MAX_PIXELS,
-        SOURCE_FORMATS,
-        Output,
-        Rendered,
-        render,
-    )
-    from ikstorage.renditions.placeholder import Placeholder
-    from ikstorage.renditions.specs import FORMATS, Spec, parse_specs, spec_errors, specs_for
+    from ikstorage.renditions.spec_values import FORMATS
+    from ikstorage.renditions.specs import Spec, parse_specs, spec_errors, specs_for
 
 
 def __getattr__(name: str) -> Any:

@@ -25,7 +25,7 @@ import re
 import unicodedata
 from typing import IO
 
-from ikstorage.renditions.encoders import OUTPUTS
+from ikstorage.renditions.image.encoders import OUTPUTS
 from ikstorage.renditions.specs import Spec
 
 __all__ = [

@@ -26,7 +26,7 @@ from ikstorage.renditions.settings import Settings
 from ikstorage.renditions.specs import Spec
 
 if TYPE_CHECKING:
-    from ikstorage.renditions.pipeline import Rendered
+    from ikstorage.renditions.image.pipeline import Rendered
 
 __all__ = ["Prepared", "attach", "obsolete", "prepare", "remove", "write"]
 
@@ -51,8 +51,8 @@ class Prepared:
 def prepare(settings: Settings, name: str, content: IO[bytes], wanted: Sequence[Spec]) -> Prepared:
     """Decode ``content`` (seekable, binary; its position is kept) once and render ``wanted``."""
     # Imported here: Pillow loads when something is rendered, not with the storage.
+    from ikstorage.renditions.image.pipeline import render
     from ikstorage.renditions.naming import source_digest
-    from ikstorage.renditions.pipeline import render
 
     digest = source_digest(content)
     try:

@@ -5,7 +5,10 @@ A spec is declared in ``OPTIONS["specs"]`` as a dict (``{"thumb": {"fill":
 through the same validation in :meth:`Spec.__post_init__`, so a typo or a bad
 value fails when the storage is built (and at ``manage.py check``), with a
 :class:`~ikstorage.exceptions.ConfigurationError` that names the spec and the
-key, never on a live upload.
+key, never on a live upload. Most values are checked and normalized by
+:mod:`.spec_values`; checked here are the name, ``upscale`` and how the keys
+go together (one geometry, ``format`` or ``formats``, ``anchor`` only with
+``fill``).
 
 :meth:`Spec.fingerprint` is what rendition names are derived from: a digest
 of every value that changes the output, stable across processes and
@@ -22,7 +25,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ikstorage.exceptions import ConfigurationError, MissingLibraryError
+from ikstorage.exceptions import ConfigurationError
+from ikstorage.renditions.spec_values import (
+    ANCHORS,
+    FORMATS,
+    valid_anchor,
+    valid_background,
+    valid_box,
+    valid_format,
+    valid_formats,
+    valid_globs,
+    valid_pixels,
+    valid_quality,
+)
 
 __all__ = [
     "ANCHORS",
@@ -39,35 +54,14 @@ __all__ = [
 #: (a new default, a different filter), so those renditions get new names.
 PIPELINE_VERSION = 1
 
-#: Output formats a spec may ask for. ``None`` means "like the source" (see
-#: :func:`ikstorage.renditions.encoders.output_format`).
-FORMATS = ("jpeg", "png", "webp", "avif", "gif")
-
 #: Encoder quality when a spec gives none. JPEG 85: 1-2 dB (PSNR) above Pillow's
 #: 75 for a quarter to a third more bytes; WebP 80: Pillow's default, about half
 #: the bytes of JPEG 85; AVIF's scale differs: 60 comes within 1 dB of JPEG 85
 #: at a third of its bytes (measured in docs/renditions.md).
 DEFAULT_QUALITY: dict[str, int] = {"jpeg": 85, "webp": 80, "avif": 60}
 
-#: Named anchors for ``fill``: which part of the source a crop keeps.
-ANCHORS: dict[str, tuple[float, float]] = {
-    "center": (0.5, 0.5),
-    "centre": (0.5, 0.5),
-    "top": (0.5, 0.0),
-    "bottom": (0.5, 1.0),
-    "left": (0.0, 0.5),
-    "right": (1.0, 0.5),
-    "top-left": (0.0, 0.0),
-    "top-right": (1.0, 0.0),
-    "bottom-left": (0.0, 1.0),
-    "bottom-right": (1.0, 1.0),
-}
-
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}\Z")
-_HEX = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})\Z")
 _GEOMETRY = ("fill", "fit", "width", "height")
-#: Pillow's save format name for each output format that needs a codec check.
-_CODECS = {"webp": "WEBP", "avif": "AVIF"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,30 +112,30 @@ class Spec:
             )
         for key in ("fill", "fit"):
             if getattr(self, key) is not None:
-                set_(self, key, _box(where, key, getattr(self, key)))
+                set_(self, key, valid_box(where, key, getattr(self, key)))
         for key in ("width", "height"):
             if getattr(self, key) is not None:
-                set_(self, key, _pixels(where, key, getattr(self, key)))
-        set_(self, "format", _format(where, self.format))
-        formats = _formats(where, self.formats)
+                set_(self, key, valid_pixels(where, key, getattr(self, key)))
+        set_(self, "format", valid_format(where, self.format))
+        formats = valid_formats(where, self.formats)
         if formats and self.format is not None:
             raise ConfigurationError(
                 f"{where} gives both 'format' and 'formats'; use 'formats' alone for several."
             )
         set_(self, "formats", formats)
-        set_(self, "quality", _quality(where, self.format, self.quality))
+        set_(self, "quality", valid_quality(where, self.format, self.quality))
         if not isinstance(self.upscale, bool):
             raise ConfigurationError(
                 f"{where} 'upscale' must be True or False, not {self.upscale!r}."
             )
-        anchor = _anchor(where, self.anchor)
+        anchor = valid_anchor(where, self.anchor)
         if anchor != (0.5, 0.5) and self.fill is None:
             raise ConfigurationError(
                 f"{where} 'anchor' applies to 'fill' only (nothing is cropped)."
             )
         set_(self, "anchor", anchor)
-        set_(self, "background", _background(where, self.background))
-        set_(self, "match", _globs(where, self.match))
+        set_(self, "background", valid_background(where, self.background))
+        set_(self, "match", valid_globs(where, self.match))
 
     @classmethod
     def from_options(cls, name: str, options: Mapping[str, Any]) -> Spec:
@@ -293,120 +287,3 @@ def _specs(value: object) -> Iterable[Spec]:
         if not spec.name:
             raise ConfigurationError("A Spec in a list of specs needs a name.")
         yield spec
-
-
-def _pixels(where: str, key: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
-        raise ConfigurationError(
-            f"{where} {key!r} must be a whole number of pixels from 1 to 10000, not {value!r}."
-        )
-    return value
-
-
-def _box(where: str, key: str, value: object) -> tuple[int, int]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise ConfigurationError(f"{where} {key!r} must be [width, height], not {value!r}.")
-    items = list(value)
-    if len(items) != 2:
-        raise ConfigurationError(f"{where} {key!r} must be [width, height], not {value!r}.")
-    return (_pixels(where, key, items[0]), _pixels(where, key, items[1]))
-
-
-def _format(where: str, value: object) -> str | None:
-    if value is None:
-        return None
-    lowered = value.lower() if isinstance(value, str) else value
-    lowered = "jpeg" if lowered == "jpg" else lowered
-    if lowered not in FORMATS:
-        raise ConfigurationError(
-            f"{where} 'format' must be one of {', '.join(map(repr, FORMATS))} or None "
-            f"(like the source), not {value!r}."
-        )
-    assert isinstance(lowered, str)
-    codec = _CODECS.get(lowered)
-    if codec is not None:
-        from PIL import Image
-
-        Image.init()
-        if codec not in Image.SAVE:
-            raise MissingLibraryError(
-                f"{where} 'format' is {lowered!r}, but this Pillow cannot write {codec}; "
-                "install a Pillow build with it (AVIF needs Pillow ≥ 11.2).",
-                package="pillow",
-                name="PIL",
-            )
-    return lowered
-
-
-def _formats(where: str, value: object) -> tuple[str, ...]:
-    if value is None or value == ():
-        return ()
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise ConfigurationError(
-            f"{where} 'formats' must be a list such as ['avif', 'webp', 'jpeg'], not {value!r}."
-        )
-    found: list[str] = []
-    for item in value:
-        fmt = _format(where, item)
-        if fmt is None or fmt in found:
-            raise ConfigurationError(
-                f"{where} 'formats' lists {item!r} {'twice' if fmt else 'as None'}; "
-                "list each output format once."
-            )
-        found.append(fmt)
-    return tuple(found)
-
-
-def _quality(where: str, fmt: str | None, value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-        raise ConfigurationError(f"{where} 'quality' must be a whole number 1-100, not {value!r}.")
-    if fmt in ("png", "gif"):
-        raise ConfigurationError(f"{where} 'quality' has no effect on {fmt!r} (lossless).")
-    return value
-
-
-def _anchor(where: str, value: object) -> tuple[float, float]:
-    if isinstance(value, str):
-        named = ANCHORS.get(value.lower())
-        if named is None:
-            raise ConfigurationError(
-                f"{where} 'anchor' {value!r} is not one of {', '.join(sorted(ANCHORS))} "
-                "nor [x, y] with x and y in 0..1."
-            )
-        return named
-    items = list(value) if isinstance(value, Iterable) else []
-    if len(items) == 2 and all(
-        not isinstance(v, bool) and isinstance(v, int | float) and 0 <= v <= 1 for v in items
-    ):
-        return (float(items[0]), float(items[1]))
-    raise ConfigurationError(
-        f"{where} 'anchor' must be [x, y] with x and y in 0..1 or a name such as 'top', "
-        f"not {value!r}."
-    )
-
-
-def _background(where: str, value: object) -> str:
-    if not isinstance(value, str) or not _HEX.match(value):
-        raise ConfigurationError(
-            f"{where} 'background' must be a colour '#rrggbb' or '#rgb', not {value!r}."
-        )
-    digits = value[1:].lower()
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    return "#" + digits
-
-
-def _globs(where: str, value: object) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, Iterable) or isinstance(items, bytes):
-        raise ConfigurationError(
-            f"{where} 'match' must be a glob or a list of globs, not {value!r}."
-        )
-    globs = tuple(items)
-    if not all(isinstance(g, str) and g for g in globs):
-        raise ConfigurationError(
-            f"{where} 'match' must hold non-empty glob strings such as 'avatars/*', not {value!r}."
-        )
-    return globs

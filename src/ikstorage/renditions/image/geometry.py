@@ -11,11 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PIL import Image
+from PIL import ExifTags, Image
 
 from ikstorage.renditions.specs import Spec
 
-__all__ = ["TRANSPOSE", "Plan", "plan", "stored_box", "stored_size", "upright_size"]
+__all__ = [
+    "TRANSPOSE",
+    "Plan",
+    "exif_orientation",
+    "plan",
+    "stored_box",
+    "stored_size",
+    "upright_size",
+]
 
 Box = tuple[float, float, float, float]
 
@@ -85,6 +93,15 @@ def _fill(spec: Spec, width: int, height: int) -> Plan:
     left, top = (width - crop_w) * anchor_x, (height - crop_h) * anchor_y
     full = crop_w == width and crop_h == height
     return Plan(size=(box_w, box_h), box=(left, top, left + crop_w, top + crop_h), full_frame=full)
+
+
+def exif_orientation(image: Image.Image) -> int:
+    """The EXIF (or XMP) orientation, 1-8; 1 when absent or unreadable."""
+    try:
+        value = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:  # a broken EXIF block must not stop the rendition: show as stored
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def upright_size(width: int, height: int, orientation: int) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from PIL import Image
 from ikstorage.exceptions import RenditionError
 from ikstorage.renditions.specs import DEFAULT_QUALITY
 
-__all__ = ["OUTPUTS", "OutputFormat", "encode", "encode_frames", "output_format"]
+__all__ = ["OUTPUTS", "OutputFormat", "encodable", "encode", "encode_frames", "output_format"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,15 @@ def output_format(spec_format: str | None, source_format: str | None, alpha: boo
     if kept is not None:
         return kept
     return "png" if alpha else "jpeg"
+
+
+def encodable(image: Image.Image, fmt: str) -> Image.Image:
+    """The mode the encoder for ``fmt`` takes without guessing."""
+    if fmt == "jpeg" and image.mode not in ("RGB", "L"):
+        return image.convert("RGB")
+    if fmt in ("webp", "avif") and image.mode in ("L", "LA"):
+        return image.convert("RGBA" if image.mode == "LA" else "RGB")
+    return image
 
 
 def encode(image: Image.Image, fmt: str, quality: int | None) -> bytes:
