@@ -24,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from ikstorage.metrics import count_calls
 from ikstorage.prewarm.checkpoint import Checkpoint
 from ikstorage.prewarm.clients import ThreadClients
 from ikstorage.prewarm.interrupt import first_ctrl_c_sets
@@ -33,7 +34,6 @@ from ikstorage.prewarm.report import Progress, Silent
 from ikstorage.prewarm.sources import Batch, Stream, resolve_fields, storage_alias
 from ikstorage.prewarm.stats import Summary, Tally
 from ikstorage.prewarm.steps import Item, Step, steps_for
-from ikstorage.profiler import count_calls
 
 #: The run stops when this many files failed before any succeeded: that is a wrong
 #: credential, endpoint or bucket, not a bad file, and it would fail every file.

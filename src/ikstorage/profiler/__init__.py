@@ -1,6 +1,7 @@
 """Count what a page costs: S3 API calls, storage calls, cache round trips.
 
-``count_calls()`` is the measuring tool; the middleware, the
+``count_calls()`` is the measuring tool (it lives in ``ikstorage.metrics``, so
+features can count too; it is a public name here); the middleware, the
 ``ikstorage_profile`` command, the pytest plugin (``ikstorage.pytest_plugin``)
 and the debug toolbar panel (``ikstorage.profiler.panel``, which needs
 django-debug-toolbar) are ways to read it. See ``docs/profiler.md``.
@@ -8,8 +9,7 @@ django-debug-toolbar) are ways to read it. See ``docs/profiler.md``.
 
 from __future__ import annotations
 
-from ikstorage.profiler.calls import Calls, count_calls
-from ikstorage.profiler.counts import Counts, Trace
+from ikstorage.metrics import Calls, Counts, Trace, count_calls
 from ikstorage.profiler.middleware import StorageProfilerMiddleware
 
 __all__ = ["Calls", "Counts", "StorageProfilerMiddleware", "Trace", "count_calls"]
