@@ -12,8 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from ikstorage.metrics.botocore_hooks import MARKER_EVENT, _register
 from ikstorage.profiler import count_calls
-from ikstorage.profiler.botocore_hooks import MARKER_EVENT, _register
 
 pytestmark = pytest.mark.slow  # each starts a new Python process
 

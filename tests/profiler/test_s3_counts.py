@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from ikstorage.profiler import active, count_calls
+from ikstorage.metrics import recorders as active
+from ikstorage.profiler import count_calls
 from tests.profiler.conftest import BODY, BUCKET, MakeClient
 
 

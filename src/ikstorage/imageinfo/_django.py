@@ -18,7 +18,8 @@ import zlib
 from dataclasses import dataclass
 from typing import IO, cast
 
-from ikstorage.imageinfo._source import ProbeLimitExceeded, Source, Unsure, View
+from ikstorage.imageinfo._source import ProbeLimitExceeded, Source, Unsure
+from ikstorage.imageinfo._view import View
 
 FIRST_CHUNK = 1024  # django.core.files.images.get_image_dimensions: chunk_size = 1024
 

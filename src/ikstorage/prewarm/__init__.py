@@ -5,7 +5,10 @@ The rooms, in the order a run goes through them:
 * ``plan`` - what one run does, as plain values (JSON for tasks);
 * ``sources`` / ``listing`` - names from model fields, or from a walk of the storage;
 * ``shards`` - which names belong to shard K of N (a hash of the name);
-* ``runner`` - batches, the cache check, worker threads, totals;
+* ``runner`` - a run from a plan: its sources, its totals;
+* ``selection`` - what a batch still needs, from one cache lookup;
+* ``workers`` - the thread pool that works through the names;
+* ``position`` - how far each source got (the checkpoint's low-water mark);
 * ``steps`` - the work done for one name (fill its record);
 * ``clients`` - one boto3 client per worker thread, made cheaply;
 * ``checkpoint`` - where an interrupted run continues, in the shared cache;

@@ -4,7 +4,7 @@ Add ``"ikstorage.profiler.context_processors.storage_calls"`` to the template
 ``context_processors`` and ``StorageProfilerMiddleware`` to ``MIDDLEWARE``: a
 template (a footer) reads ``ikstorage_calls.s3_total``,
 ``ikstorage_calls.round_trips_total`` and the rest of
-:class:`~ikstorage.profiler.calls.Calls` while the page renders.
+:class:`~ikstorage.metrics.calls.Calls` while the page renders.
 ``None`` when the request is not profiled.
 """
 

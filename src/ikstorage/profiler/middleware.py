@@ -21,8 +21,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponseBase
 
+from ikstorage.metrics import count_calls
 from ikstorage.profiler import conf
-from ikstorage.profiler.calls import count_calls
 from ikstorage.profiler.report import server_timing, summary
 
 logger = logging.getLogger("ikstorage.profiler")

@@ -5,7 +5,7 @@ This module imports ``debug_toolbar``; nothing else in ikstorage does, so the
 toolbar stays an optional dependency (the ``debug-toolbar`` extra).
 
 Each call is traced to the innermost frame of your own code (see
-``ikstorage.profiler.stack``), so "100 HeadObject from gallery/views.py:12"
+``ikstorage.metrics.stack``), so "100 HeadObject from gallery/views.py:12"
 points at the line to change. Tracing walks the stack once per call, which is
 why only this panel asks for it.
 """
@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from ikstorage.profiler.calls import Calls, count_calls
+from ikstorage.metrics import Calls, count_calls
 from ikstorage.profiler.report import plural
 
 _KINDS = {

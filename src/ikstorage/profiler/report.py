@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ikstorage.profiler.counts import Counts
+from ikstorage.metrics import Counts
 
 
 def by_count(counts: Mapping[str, int]) -> list[tuple[str, int]]:

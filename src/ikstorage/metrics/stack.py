@@ -14,7 +14,9 @@ import sysconfig
 from functools import cache
 from types import FrameType
 
-import ikstorage
+#: ikstorage's own folder, from this file's place in it rather than by importing
+#: the top-level package (this module sits low and imports nothing above it).
+_IKSTORAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @cache
@@ -22,7 +24,7 @@ def _library_dirs() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     dirs = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
     dirs.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
-    dirs.update(ikstorage.__path__)  # a source checkout is not under site-packages
+    dirs.add(_IKSTORAGE_DIR)  # a source checkout is not under site-packages
     return tuple(os.path.join(os.path.realpath(d), "") for d in sorted(dirs))
 
 

@@ -41,7 +41,7 @@ import botocore.client
 import botocore.handlers
 import botocore.session
 
-from ikstorage.profiler import active
+from ikstorage.metrics.recorders import recorders
 
 MARKER_EVENT = "ikstorage-profiler.installed"
 _UNIQUE_ID = "ikstorage-profiler"
@@ -53,25 +53,25 @@ _installed = False
 
 
 def _on_before_call(model: Any, **kwargs: Any) -> None:
-    if active.recorders.current and model.service_model.service_name == "s3":
-        for recorder in active.recorders.current:
+    if recorders.current and model.service_model.service_name == "s3":
+        for recorder in recorders.current:
             recorder.record_s3_call(model.name)
 
 
 def _on_before_parameter_build(model: Any, context: Any = None, **kwargs: Any) -> None:
-    if active.recorders.current and context and context.get("is_presign_request"):
+    if recorders.current and context and context.get("is_presign_request"):
         # A presigned POST is built on the CreateBucket model; S3 calls the
         # browser upload it authorises PostObject.
         name = "PostObject" if model.name == "CreateBucket" else model.name
-        for recorder in active.recorders.current:
+        for recorder in recorders.current:
             recorder.record_presign(name)
 
 
 def _on_needs_retry(operation: Any, attempts: int, response: Any = None, **kwargs: Any) -> None:
-    if not active.recorders.current:
+    if not recorders.current:
         return
     nbytes = _body_bytes(operation, response[0] if response else None)
-    for recorder in active.recorders.current:
+    for recorder in recorders.current:
         recorder.record_attempt(operation.name, attempts, nbytes)
 
 

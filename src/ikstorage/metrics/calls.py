@@ -13,10 +13,9 @@ from __future__ import annotations
 import time
 from types import TracebackType
 
-from ikstorage import metrics
-from ikstorage.profiler import active, botocore_hooks
-from ikstorage.profiler.counts import Counts, Trace
-from ikstorage.profiler.stack import caller
+from ikstorage.metrics import botocore_hooks, events, recorders
+from ikstorage.metrics.counts import Counts, Trace
+from ikstorage.metrics.stack import caller
 
 
 class Calls(Counts):
@@ -51,13 +50,13 @@ class Calls(Counts):
             raise RuntimeError("this Calls recorder has already been started; make a new one")
         botocore_hooks.install()
         self._started = time.perf_counter()
-        active.add(self)
-        metrics.add_sink(self)
+        recorders.add(self)
+        events.add_sink(self)
 
     def stop(self) -> None:
         """Stop counting and fix ``duration``."""
-        metrics.remove_sink(self)
-        active.remove(self)
+        events.remove_sink(self)
+        recorders.remove(self)
         if self._stopped is None and self._started is not None:
             self._stopped = time.perf_counter()
 
@@ -86,7 +85,7 @@ class Calls(Counts):
             self._storage[method] += 1
         self._note("storage", method)
 
-    def on_cache(self, level: metrics.Level, hits: int, misses: int) -> None:
+    def on_cache(self, level: events.Level, hits: int, misses: int) -> None:
         with self._lock:
             counts = self._cache[level]
             counts[0] += hits
