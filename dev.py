@@ -5,7 +5,7 @@
     python3 dev.py serve     # the example gallery in a browser at http://127.0.0.1:8000/gallery/
     python3 dev.py test      # the test suite (every tier), in .devenv
     python3 dev.py matrix    # the suite across the supported Python x Django pairs (tox)
-    python3 dev.py lint      # ruff and mypy
+    python3 dev.py lint      # ruff, mypy and the layers (import-linter)
     python3 dev.py bench     # benchmarks: ratios against a baseline measured in the same run
     python3 dev.py docs      # the Sphinx documentation, warnings as errors
     python3 dev.py build     # the sdist and wheel, checked by twine
@@ -129,6 +129,8 @@ def cmd_lint(args: list[str]) -> int:
     code = run(PYTHON, "-m", "ruff", "check", ".")
     code |= run(PYTHON, "-m", "ruff", "format", "--check", ".")
     code |= run(PYTHON, "-m", "mypy")
+    # The layers of DESIGN.md, one direction (contracts in pyproject.toml).
+    code |= run(BIN / "lint-imports", "--no-cache")
     return code
 
 

@@ -91,11 +91,11 @@ def test_names_noted_in_one_context_never_reach_another(gallery: CachedStorage) 
         Photo(image="g/1.jpg")
         noted.set()
         assert go_on.wait(5)
-        seen.append(batching.take(gallery.core))
+        seen.append(batching.take(gallery))
 
     def request_b() -> None:
         assert noted.wait(5)
-        seen.append(batching.take(gallery.core))
+        seen.append(batching.take(gallery))
         go_on.set()
 
     threads = [threading.Thread(target=request_a), threading.Thread(target=request_b)]
@@ -110,21 +110,21 @@ def test_names_noted_in_one_context_never_reach_another(gallery: CachedStorage) 
 def test_a_new_request_starts_with_nothing_noted(gallery: CachedStorage) -> None:
     Photo(image="g/1.jpg")
     request_started.send(sender=None)
-    assert batching.take(gallery.core) == []
+    assert batching.take(gallery) == []
 
 
 def test_notes_are_bounded(gallery: CachedStorage) -> None:
     for i in range(batching.MAX_PENDING + 50):
         Photo(image=f"n/{i}.jpg")
-    assert len(batching.take(gallery.core)) == batching.MAX_PENDING
-    assert batching.take(gallery.core) == []
+    assert len(batching.take(gallery)) == batching.MAX_PENDING
+    assert batching.take(gallery) == []
 
 
 def test_old_notes_are_dropped(gallery: CachedStorage, monkeypatch: pytest.MonkeyPatch) -> None:
     Photo(image="g/1.jpg")
     clock = batching.time.monotonic() + batching.MAX_AGE + 1
     monkeypatch.setattr(batching.time, "monotonic", lambda: clock)
-    assert batching.take(gallery.core) == []
+    assert batching.take(gallery) == []
 
 
 def test_other_storages_are_not_noted(fs: CountingStorage) -> None:

@@ -36,6 +36,7 @@ from django.utils.deconstruct import deconstructible
 from ikstorage import metrics
 from ikstorage.bypass import bypass_cache, bypassed
 from ikstorage.core.core import Core
+from ikstorage.core.parts import Parts
 from ikstorage.imageinfo import Dimensions
 from ikstorage.options import Options, parse
 from ikstorage.records import Record, UrlEntry
@@ -52,7 +53,7 @@ _live: weakref.WeakSet[CachedStorage] = weakref.WeakSet()
 def settings_changed(setting: str) -> None:
     """Forget what each storage derived from settings (``setting_changed`` receiver)."""
     for storage in list(_live):
-        storage.core.forget(setting)
+        storage._core.forget(setting)
 
 
 def _rebuild(args: tuple[Any, ...], kwargs: dict[str, Any]) -> CachedStorage:
@@ -70,17 +71,18 @@ class CachedStorage(Storage):
     """
 
     def __init__(self, storage: Any = None, cache: str = "default", **options: Any) -> None:
-        self._options = parse({"storage": storage, "cache": cache, **options})
-        core = self._core = Core(
-            self._options.storage,
+        given = self._options = parse({"storage": storage, "cache": cache, **options})
+        parts = Parts(
+            given.storage,
             owner=self,
-            cache=self._options.cache,
-            local_timeout=self._options.local_timeout,
-            local_maxsize=self._options.local_maxsize,
-            probe_bytes=self._options.probe_bytes,
-            policy=self._options.policy(),
+            cache=given.cache,
+            local_timeout=given.local_timeout,
+            local_maxsize=given.local_maxsize,
+            probe_bytes=given.probe_bytes,
+            probe_limit=given.probe_limit,
         )
-        self._renditions = Renditions(core, self._options.renditions(), queue=queue)
+        core = self._core = Core(parts, given.policy())
+        self._renditions = Renditions(core, given.renditions(), queue=queue)
         core.plug(self._renditions)
         self._reads, self._answers, self._writes = core.reads, core.answers, core.writes
         # The warm paths' two lookups: the name memo (a dict) and L1's raw read.

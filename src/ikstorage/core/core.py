@@ -17,7 +17,7 @@ path (:mod:`.writes`), and is what the rest of ikstorage holds:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.files.storage import Storage
@@ -57,41 +57,17 @@ def core_of(storage: object) -> Core | None:
 
 
 class Core:
-    """The read path, answers and write path of one storage.
+    """The read path, answers and write path of one storage, over its ``parts``."""
 
-    ``storage`` is the ``storage`` option (alias, dict or ``Storage``); ``owner``
-    the storage that holds this core (an alias naming it is refused).
-    """
-
-    def __init__(
-        self,
-        storage: str | Mapping[str, Any] | Storage,
-        *,
-        owner: object,
-        cache: str,
-        local_timeout: float,
-        local_maxsize: int,
-        probe_bytes: int,
-        policy: Policy,
-        hook: WriteHook[Any] | None = None,
-    ) -> None:
+    def __init__(self, parts: Parts, policy: Policy, hook: WriteHook[Any] | None = None) -> None:
+        self.parts = parts
         self.policy = policy
-        self.parts = Parts(
-            storage,
-            owner=owner,
-            cache=cache,
-            local_timeout=local_timeout,
-            local_maxsize=local_maxsize,
-            probe_bytes=probe_bytes,
-            probe_limit=policy.probe_limit,
-        )
-        parts = self.parts
-        self.names = Names(lambda: parts.adapter, lambda: parts.keys, maxsize=local_maxsize)
-        self.reads = Reads(parts, self.names, policy, owner=self)
+        self.names = Names(lambda: parts.adapter, lambda: parts.keys, maxsize=parts.local_maxsize)
+        self.reads = Reads(parts, self.names, policy)
         self.answers = Answers(parts, self.names, self.reads, policy)
         self.writes = Writes(parts, self.names, self.reads, policy, hook)
         #: L1's raw read (entry, absent marker or ``None``): the warm paths' one lookup.
-        self.peek = l1_peek(cache, local_maxsize)
+        self.peek = l1_peek(parts.cache_alias, parts.local_maxsize)
 
     def plug(self, hook: WriteHook[Any]) -> None:
         """Plug a feature into the write path (the storage does, once, when it is built)."""

@@ -60,8 +60,9 @@ class Parts:
     ) -> None:
         self.storage = storage
         self.cache_alias = cache
+        self.local_timeout = local_timeout
+        self.local_maxsize = local_maxsize
         self._owner = weakref.ref(owner)
-        self._local = (local_timeout, local_maxsize)
         self._probe = (probe_bytes, probe_limit)
         self._lock = threading.Lock()
         self._wrapped: Storage | None = None
@@ -142,9 +143,8 @@ class Parts:
                     f"in settings.CACHES (aliases: {', '.join(sorted(settings.CACHES))}).",
                     alias=alias,
                 )
-            local_timeout, local_maxsize = self._local
             self._cache = MetadataCache(
-                alias, local_timeout=local_timeout, local_maxsize=local_maxsize
+                alias, local_timeout=self.local_timeout, local_maxsize=self.local_maxsize
             )
         return self._cache
 

@@ -39,13 +39,12 @@ _flights: SingleFlight[Record] = SingleFlight()
 
 
 class Reads:
-    """Records for one storage; ``owner`` is what :mod:`.batching` notes names under."""
+    """Records for one storage (names are noted for it under its owner, see :mod:`.batching`)."""
 
-    def __init__(self, parts: Parts, names: Names, policy: Policy, *, owner: object) -> None:
+    def __init__(self, parts: Parts, names: Names, policy: Policy) -> None:
         self._parts = parts
         self._names = names
         self._policy = policy
-        self._owner = owner
 
     def metadata(self, name: Any) -> Record:
         """The record for ``name``; the storage's own error for a name it refuses."""
@@ -76,7 +75,7 @@ class Reads:
         (:mod:`.batching`) in the round trip this lookup makes anyway.
         """
         keys = list(own)
-        for noted in batching.take(self._owner):
+        for noted in batching.take(self._parts.owner):
             known = self._names.of(noted)
             if known.record is not None:
                 keys.append(known.record)

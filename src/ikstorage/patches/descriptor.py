@@ -5,9 +5,8 @@ Two small changes to Django's ``FileDescriptor`` (the descriptor behind every
 
 * ``__set__``: when a model instance is loaded, Django sets each field's value
   through the descriptor. A file name bound for a ``CachedStorage`` is noted
-  (:mod:`ikstorage.core.batching`) for its core, so the page's first lookup
-  fetches every noted name in one cache round trip — no ``prefetch()`` in the
-  view.
+  (:mod:`ikstorage.core.batching`), so the page's first lookup fetches every
+  noted name in one cache round trip — no ``prefetch()`` in the view.
 * ``__get__``: once ``instance.image`` is a ``FieldFile`` bound to this
   instance and field, Django re-checks four cases on every access before
   returning it; a page reading ``url``, ``width`` and ``height`` pays them
@@ -28,20 +27,19 @@ from django.db.models.fields.files import FileDescriptor
 from django.utils.functional import empty
 
 from ikstorage.core import batching
-from ikstorage.core.core import Core
 from ikstorage.storage import CachedStorage
 
 _originals: dict[str, Callable[..., Any]] = {}
 
 
-def _core_of(field: Any) -> Core | None:
-    """The core of the ``CachedStorage`` behind a field's storage, or ``None``."""
+def _storage_of(field: Any) -> CachedStorage | None:
+    """The ``CachedStorage`` behind a field's storage, or ``None``."""
     storage = field.storage
     if storage is default_storage:
         if default_storage._wrapped is empty:  # first use: build it, as reading the file would
             default_storage._setup()
         storage = default_storage._wrapped
-    return storage.core if isinstance(storage, CachedStorage) else None
+    return storage if isinstance(storage, CachedStorage) else None
 
 
 def _noting(original: Callable[[Any, Any, Any], None]) -> Callable[[Any, Any, Any], None]:
@@ -49,9 +47,9 @@ def _noting(original: Callable[[Any, Any, Any], None]) -> Callable[[Any, Any, An
     def __set__(self: Any, instance: Any, value: Any) -> None:
         original(self, instance, value)
         if type(value) is str and value:
-            core = _core_of(self.field)
-            if core is not None:
-                batching.note(core, value)
+            storage = _storage_of(self.field)
+            if storage is not None:
+                batching.note(storage, value)
 
     __set__.ikstorage_hook = True  # type: ignore[attr-defined]
     return __set__

@@ -10,14 +10,23 @@ values; it touches no storage and no cache, so it is tested on bytes alone:
   renders every spec and encodes it, with typed errors for bad input; also the
   :class:`Placeholder` (dominant colour and a tiny WebP preview).
 
-The other half uses a storage and a cache: it writes what the pure half
-returns under ``rendition_name(...)`` and finds it again.
+The other half joins a storage: it writes what the pure half returns under
+``rendition_name(...)``, lists it in the source's record, and finds it again.
+It reaches the storage's core only through :class:`~.host.Host` (a
+``Protocol`` the core satisfies), never through the storage facade:
 
-* :mod:`.saving` — the save hook: render before the source is written, write after;
-* :mod:`.lookup` — :func:`~ikstorage.renditions.lookup.rendition`, from the source's
-  record, rendering a missing one once;
-* :mod:`.tasks` — deferred renditions on Django's task workers;
-* :mod:`.html` — ``srcset``, ``<picture>`` and placeholder markup.
+* :mod:`.binding` — :class:`~.binding.Renditions`, one storage's specs bound to
+  its core and plugged into its writes (the core's write hook);
+  :func:`~.binding.rendition` and :func:`~.binding.renditions_of`;
+* :mod:`.settings` — the rendition OPTIONS as this half reads them;
+* :mod:`.saving` — rendered before the source is written, stored under its lease;
+* :mod:`.current` — which renditions a record lists are current (one place);
+* :mod:`.lookup` — :func:`~.lookup.find`: from the source's record, a missing
+  one handled as ``missing_renditions`` says; :mod:`.making` renders what a
+  source lacks, once across processes; :mod:`.shown` is what a template gets;
+* :mod:`.queue` and :mod:`.tasks` — deferred renditions on Django's task workers;
+* :mod:`.html` — ``srcset`` and ``<picture>`` from one record lookup a tag,
+  formatted by :mod:`.markup`.
 
 Names are imported on first use, so a settings module that declares specs
 (``from ikstorage.renditions import Spec``) loads neither Pillow nor LittleCMS.

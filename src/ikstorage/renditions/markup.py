@@ -16,6 +16,7 @@ from typing import Any
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from ikstorage.renditions.image.encoders import OUTPUTS
 from ikstorage.renditions.shown import Rendition
 
 __all__ = [
@@ -29,14 +30,8 @@ __all__ = [
     "srcset_value",
 ]
 
-#: The ``type`` of a ``<source>`` for each output format.
-MIME_TYPES: dict[str, str] = {
-    "avif": "image/avif",
-    "webp": "image/webp",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "gif": "image/gif",
-}
+#: The ``type`` of a ``<source>`` for each output format (the encoders' own list).
+MIME_TYPES: dict[str, str] = {name: output.content_type for name, output in OUTPUTS.items()}
 
 #: Attributes the markup writes itself: passing them would give an element two of each.
 _GENERATED = frozenset({"src", "srcset", "width", "height", "type"})
