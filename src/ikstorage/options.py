@@ -14,6 +14,7 @@ from typing import Any
 from django.core.files.storage import Storage
 
 from ikstorage.backends.base import DEFAULT_PROBE_BYTES, DEFAULT_PROBE_LIMIT
+from ikstorage.core.parts import Parts
 from ikstorage.core.policy import Policy
 from ikstorage.exceptions import ConfigurationError
 from ikstorage.renditions.settings import MISSING_CHOICES, RENDER_CHOICES, Settings
@@ -67,6 +68,18 @@ class Options:
     max_pixels: int
     rendition_prefix: str
     rendition_cache_control: str | None
+
+    def parts(self, *, owner: object) -> Parts:
+        """The core's parts for the storage ``owner``: built on first use, not here."""
+        return Parts(
+            self.storage,
+            owner=owner,
+            cache=self.cache,
+            local_timeout=self.local_timeout,
+            local_maxsize=self.local_maxsize,
+            probe_bytes=self.probe_bytes,
+            probe_limit=self.probe_limit,
+        )
 
     def policy(self) -> Policy:
         """What the core's read and write paths follow."""

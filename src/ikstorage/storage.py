@@ -1,24 +1,18 @@
 """``CachedStorage``: any Django storage, with its metadata remembered.
 
-A facade: the Django ``Storage`` API and the documented extras, each a short
-call into the parts below (``docs/architecture.md`` is the map):
+A facade (``docs/architecture.md`` is the map): answers from records come from
+:mod:`ikstorage.core.answers`, writes under the name's lease from
+:mod:`ikstorage.core.writes` (renditions plugged in as its hook, see
+:mod:`ikstorage.renditions.binding`), everything else from the wrapped storage
+as is; ``get_available_name`` always asks it, so a cached "missing" never lets
+a save overwrite a file. Inside :func:`~ikstorage.bypass.bypass_cache` every
+call goes straight to the wrapped storage.
 
-* answers from records (``exists``, ``size``, ``get_modified_time``, ``url``,
-  image dimensions) — :mod:`ikstorage.core.answers`, over the read path
-  :mod:`ikstorage.core.reads`;
-* writes under the name's lease (``save``, ``delete``, writable ``open``) —
-  :mod:`ikstorage.core.writes`, with renditions plugged in as its hook
-  (:mod:`ikstorage.renditions.binding`);
-* everything else goes to the wrapped storage as is. ``get_available_name``
-  always asks it: a cached "missing" never lets a save overwrite a file.
-
-Inside :func:`~ikstorage.bypass.bypass_cache` every call goes straight to the
-wrapped storage. ``url`` and the image dimensions a warm page asks for are
-answered here from L1 with one dictionary lookup each (the product's hot
-path); everything else takes one call into the core. Public attributes the
-class does not define (``bucket_name``, ``location``, ``base_url``...) are read
-from the wrapped storage, as Django's ``default_storage`` proxy does; setting
-one is an error naming that storage.
+``url`` and the image dimensions a warm page asks for are answered here, from
+L1, with one dictionary lookup each (the product's hot path; they report that
+L1 hit to the profiler themselves). Public attributes the class does not
+define (``bucket_name``, ``location``...) are read from the wrapped storage, as
+Django's ``default_storage`` proxy does; setting one is an error naming it.
 """
 
 from __future__ import annotations
@@ -36,7 +30,6 @@ from django.utils.deconstruct import deconstructible
 from ikstorage import metrics
 from ikstorage.bypass import bypass_cache, bypassed
 from ikstorage.core.core import Core
-from ikstorage.core.parts import Parts
 from ikstorage.imageinfo import Dimensions
 from ikstorage.options import Options, parse
 from ikstorage.records import Record, UrlEntry
@@ -72,16 +65,7 @@ class CachedStorage(Storage):
 
     def __init__(self, storage: Any = None, cache: str = "default", **options: Any) -> None:
         given = self._options = parse({"storage": storage, "cache": cache, **options})
-        parts = Parts(
-            given.storage,
-            owner=self,
-            cache=given.cache,
-            local_timeout=given.local_timeout,
-            local_maxsize=given.local_maxsize,
-            probe_bytes=given.probe_bytes,
-            probe_limit=given.probe_limit,
-        )
-        core = self._core = Core(parts, given.policy())
+        core = self._core = Core(given.parts(owner=self), given.policy())
         self._renditions = Renditions(core, given.renditions(), queue=queue)
         core.plug(self._renditions)
         self._reads, self._answers, self._writes = core.reads, core.answers, core.writes
