@@ -1,8 +1,8 @@
 """One storage's core, assembled: the read path, the answers and the write path over its parts.
 
-:class:`Core` builds the parts (:mod:`.parts`), the name memo (:mod:`.names`),
-the read path (:mod:`.reads`), the answers (:mod:`.answers`) and the write
-path (:mod:`.writes`), and is what the rest of ikstorage holds:
+Over the parts it is given (:mod:`.parts`), :class:`Core` builds the name memo
+(:mod:`.names`), the read path (:mod:`.reads`), the answers (:mod:`.answers`)
+and the write path (:mod:`.writes`), and is what the rest of ikstorage holds:
 
 * ``CachedStorage`` (the facade) calls ``reads``, ``answers`` and ``writes``
   directly, and reads ``names.memo`` and :attr:`Core.peek` on its warm paths;

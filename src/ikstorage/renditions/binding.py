@@ -63,6 +63,7 @@ class Renditions:
 
     @property
     def queue(self) -> Queue:
+        """Where ``render="defer"`` sends its work (given by the storage)."""
         if self._queue is None:
             raise ConfigurationError("Deferred renditions need a task queue; none was given.")
         return self._queue
