@@ -125,8 +125,8 @@ def test_a_legacy_source_that_cannot_be_rendered_is_tried_once(
         first = storage.rendition(name, "thumb")
     # The probe (a ranged GET; an empty object answers 416, then a HEAD), then one
     # download, unless the probe's record already says why it cannot be rendered
-    # (empty, or more pixels than max_pixels in its header).
-    if reason in ("empty", "too-many-pixels"):
+    # (empty, no dimensions where Django finds none, or more pixels than max_pixels).
+    if reason in ("empty", "too-many-pixels", "not-an-image"):
         expected = {"GetObject": 1, "HeadObject": 1} if not data else {"GetObject": 1}
     else:
         expected = {"GetObject": 2}
@@ -140,6 +140,31 @@ def test_a_legacy_source_that_cannot_be_rendered_is_tried_once(
             assert storage.rendition(name, "large").fallback is True
         assert calls.s3 == {}
     assert len(warnings_about(caplog, name)) == 1
+    assert listing(s3) == [name]
+
+
+def test_a_page_refuses_from_the_record_a_large_file_with_no_dimensions(
+    s3: Any, s3_storage: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 2 MB ``.jpg`` in which Django finds no dimensions is never downloaded by a page."""
+    name, data = "legacy/video.jpg", b"\x00\x00\x00\x18ftypmp42" + bytes(2_000_000)
+    s3.put_object(Bucket="media", Key=name, Body=data)
+    storage = cached(s3_storage)
+    record = storage.metadata(name)  # the probe: one ranged GET of 64 KiB
+    assert (record.dimensions_known, record.dimensions) == (True, (None, None))
+    with count_calls() as calls:
+        shown = storage.rendition(name, "thumb")
+    assert (calls.s3, calls.bytes_downloaded) == ({}, 0)
+    assert (shown.fallback, shown.url) == (True, storage.url(name))
+    assert storage.metadata(name).rendition_error == "not-an-image"
+    assert len(warnings_about(caplog, name)) == 1
+    # Recorded: no page asks again, in this process or another.
+    for fresh in (False, True):
+        if fresh:
+            ik_cache.clear_local()
+        with count_calls() as calls:
+            assert storage.rendition(name, "large").fallback is True
+        assert (calls.s3, calls.round_trips) == ({}, {} if not fresh else {"get_many": 1})
     assert listing(s3) == [name]
 
 

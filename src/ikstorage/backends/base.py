@@ -85,6 +85,15 @@ class Adapter(ABC):
             return os.fspath(name)
         raise TypeError(f"not a file name: {name!r}")
 
+    def relative(self, stored: str) -> str:
+        """The name a model field holds for the file stored as ``stored`` (a canonical name).
+
+        What a user's globs are written against (a spec's ``match``): the same
+        as ``stored`` unless the backend's keys carry more than the name (S3's
+        ``location``).
+        """
+        return stored
+
     def parents(self, name: str) -> list[str]:
         """Canonical names a write of ``name`` may bring into existence (its folders).
 

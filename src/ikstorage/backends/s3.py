@@ -76,6 +76,11 @@ class S3Adapter(Adapter):
         # all become the key S3Storage reads and writes.
         return self.storage._normalize_name(clean_name(name))  # type: ignore[no-any-return]
 
+    def relative(self, stored: str) -> str:
+        # The key less the ``location`` and its slash (what ``_normalize_name("")`` gives).
+        base = self.canonical("")
+        return stored[len(base) :] if base and stored.startswith(base) else stored
+
     def parents(self, name: str) -> list[str]:
         # S3 has no folders: ``exists("dir")`` is False before and after a save of
         # ``dir/x``, so no other record changes.

@@ -5,8 +5,8 @@
 :class:`~ikstorage.core.hook.WriteHook`: renditions are rendered from the
 bytes of a save before the lease, written under it, and deleted with their
 source. It is also what every rendition lookup goes through (the template
-tags, ``ikstorage.rendition()``, the deferred task, ``ikstorage_prewarm``):
-:func:`renditions_of` finds it behind any storage object.
+tags, ``ikstorage.rendition()``, the deferred task, ``ikstorage_prewarm``,
+``ikstorage_prune``): :func:`renditions_of` finds it behind any storage object.
 
 It reaches the core only through :class:`~.host.Host`, and the task queue
 only through :class:`Queue` (given by the storage, so that Django's Tasks
@@ -23,8 +23,9 @@ from django.core.files import File
 from ikstorage.core.core import core_of
 from ikstorage.core.uploads import Upload
 from ikstorage.exceptions import ConfigurationError
-from ikstorage.records import Record
-from ikstorage.renditions import making, saving
+from ikstorage.imageinfo import is_image_name
+from ikstorage.records import Record, RenditionInfo
+from ikstorage.renditions import making, pruning, saving
 from ikstorage.renditions.current import missing, variants_for
 from ikstorage.renditions.host import Host
 from ikstorage.renditions.lookup import find
@@ -82,8 +83,8 @@ class Renditions:
         )
 
     def missing(self, stored: str, record: Record) -> list[Spec]:
-        """The spec variants ``record`` has no current rendition of."""
-        return missing(self.settings.specs.values(), stored, record)
+        """The spec variants ``record`` has no current rendition of (for the file ``stored``)."""
+        return missing(self.settings.specs.values(), self.host.files.relative(stored), record)
 
     def make_missing(self, name: str, *, wait: float | None = None) -> Record | None:
         """Render what ``name`` lacks, under its lease; the record after, ``None`` if busy."""
@@ -94,6 +95,20 @@ class Renditions:
         """Render what ``name`` lacks; how many renditions its record lists after."""
         record = self.make_missing(name, wait=wait)
         return len((record or self.host.metadata(name)).renditions)
+
+    # -- pruning (ikstorage_prune) ---------------------------------------------------
+
+    def undeclared(self, stored: str, record: Record) -> list[RenditionInfo]:
+        """The renditions ``record`` lists that none of this storage's specs makes."""
+        return pruning.undeclared_in(self.host, self.settings, stored, record)
+
+    def drop_undeclared(self, name: str) -> list[RenditionInfo] | None:
+        """Drop them from the record under its lease; ``None`` if the lease stayed busy."""
+        return pruning.drop(self.host, self.settings, name, wait=self.settings.lease_wait)
+
+    def delete_files(self, names: list[str]) -> None:
+        """Delete rendition files no record lists any more; raises the backend's error."""
+        pruning.delete_files(self.host, names)
 
     # -- the write hook ------------------------------------------------------------
 
@@ -108,7 +123,7 @@ class Renditions:
         specs = self.settings.specs
         if not specs or upload.size is None:
             return None
-        wanted = variants_for(specs.values(), stored)
+        wanted = variants_for(specs.values(), self.host.files.relative(stored))
         if not wanted:
             return None
         stream = cast(IO[bytes], content)
@@ -132,7 +147,10 @@ class Renditions:
 
     def going(self, stored: str) -> list[str]:
         """Under a delete's lease: the renditions the source's record lists."""
-        if not self.settings.specs:
+        # Every rendition listed, whatever spec made it (this process's, another's during
+        # a deploy, or one from before this storage declared any): none outlives its
+        # source. Only image names ever get renditions: others cost no cache read.
+        if not is_image_name(stored):
             return []
         known = self.host.shared_record(stored)
         return [] if known is None else [r.name for r in known.renditions]

@@ -4,7 +4,12 @@ A record lists the renditions made for one version of its source, each with
 the fingerprint of the spec variant it was made for (:meth:`Spec.fingerprint`).
 One declared differently since (a new size, another quality) no longer
 matches: it is missing, not shown. Everything that asks "is there a current
-rendition" (a lookup, ``{% picture %}``, a prewarm, a render) asks here.
+rendition" (a lookup, ``{% picture %}``, a prewarm, a render, a prune) asks here.
+
+A record may list renditions no spec of this process declares: those of
+another process's specs during a rolling deploy, including another variant of
+a spec of the same name. They are kept (that process shows them) and never
+shown here: a spec's current rendition is the one with its own fingerprint.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from ikstorage.imageinfo import is_image_name
 from ikstorage.records import Record, RenditionInfo
 from ikstorage.renditions.specs import Spec
 
-__all__ = ["by_format", "current", "fingerprints", "missing", "variants_for"]
+__all__ = ["by_format", "current", "fingerprints", "missing", "undeclared", "variants_for"]
 
 
 @functools.lru_cache(maxsize=256)
@@ -63,13 +68,29 @@ def by_format(record: Record, spec: Spec) -> dict[str, RenditionInfo]:
 
 
 def variants_for(specs: Iterable[Spec], name: str) -> list[Spec]:
-    """Every output to make for a file saved as ``name``: matching specs, one per format."""
+    """Every output to make for a file saved as ``name``: matching specs, one per format.
+
+    ``name`` is the name a model field holds (``Adapter.relative`` of the
+    stored name): what the ``match`` globs are written against, without the
+    storage's ``location``.
+    """
     if not is_image_name(name):  # only image-like names are decoded (invariant 7)
         return []
     return [variant for spec in specs if spec.matches(name) for variant in spec.variants()]
 
 
-def missing(specs: Iterable[Spec], stored: str, record: Record) -> list[Spec]:
-    """The spec variants that apply to ``stored`` and have no current rendition in ``record``."""
+def missing(specs: Iterable[Spec], name: str, record: Record) -> list[Spec]:
+    """The spec variants that apply to ``name`` and have no current rendition in ``record``."""
     have = {(r.spec, r.fingerprint) for r in record.renditions}
-    return [v for v in variants_for(specs, stored) if (v.name, v.fingerprint()) not in have]
+    return [v for v in variants_for(specs, name) if (v.name, v.fingerprint()) not in have]
+
+
+def undeclared(specs: Iterable[Spec], name: str, record: Record) -> list[RenditionInfo]:
+    """The renditions ``record`` lists that none of ``specs`` makes for ``name`` now.
+
+    Another process's (a rolling deploy), or a spec since removed, declared
+    differently or no longer matching: pages keep them, ``ikstorage_prune``
+    removes them.
+    """
+    made = {(v.name, v.fingerprint()) for v in variants_for(specs, name)}
+    return [r for r in record.renditions if (r.spec, r.fingerprint) not in made]

@@ -80,5 +80,6 @@ def find(
 
 
 def _applies(host: Host, name: str, spec: Spec) -> bool:
-    """True when ``spec`` is made for a file stored as ``name`` (its ``match`` globs)."""
-    return any(v.name == spec.name for v in variants_for([spec], host.canonical(name)))
+    """True when ``spec`` is made for ``name`` (its ``match`` globs, on the field's name)."""
+    matched = host.files.relative(host.canonical(name))
+    return any(v.name == spec.name for v in variants_for([spec], matched))

@@ -5,6 +5,12 @@ A source saved before ikstorage (or before a spec was added, or with
 missing one under the source's write lease (the one saves and deletes hold),
 so no write of the source interleaves and the work is done once across
 processes (``DESIGN.md``, invariant 12): one download, one decode, every spec.
+
+It only adds. The renditions the record lists for specs this process does
+not declare stay listed and stored: during a rolling deploy they are the
+other processes' (old code, new code, another storage over the same files),
+and removing them would make both sides render and delete on every page
+(invariant 15). ``ikstorage_prune`` removes those nobody declares any more.
 """
 
 from __future__ import annotations
@@ -38,12 +44,12 @@ def render_missing(host: Host, settings: Settings, name: str, *, wait: float) ->
     lease = host.lease(stored, wait=wait)
     if lease.state is State.TIMED_OUT:
         return None
-    stale: list[str] = []
     try:
         # What the shared cache holds now: another process may have rendered (or
         # saved a new version) before this one got the lease.
         record = host.fresh_metadata(name)
-        todo = missing(settings.specs.values(), stored, record) if record.exists else []
+        wanted = settings.specs.values()
+        todo = missing(wanted, host.files.relative(stored), record) if record.exists else []
         if not todo or record.rendition_error is not None:
             return record  # done already (by another process), or not to be retried
         refused = _refused_unread(settings, record)
@@ -51,13 +57,12 @@ def render_missing(host: Host, settings: Settings, name: str, *, wait: float) ->
             logger.warning("No renditions for %r: its record says %s.", stored, refused)
             updated = dataclasses.replace(record, rendition_error=refused)
         else:
-            updated, dropped = _render(host, settings, name, stored, record, todo)
-            stale = host.facts_of(dropped)
+            updated = _render(host, settings, name, stored, record, todo)
         if lease.still_held or lease.state is State.UNAVAILABLE:
             host.store(name, updated, replace=True)
         return updated
     finally:
-        lease.release(also=stale)
+        lease.release()
 
 
 def _render(
@@ -67,21 +72,20 @@ def _render(
     stored: str,
     record: Record,
     todo: list[Spec],
-) -> tuple[Record, list[str]]:
-    """Download the source once, render ``todo``, store them; the record and the files dropped."""
+) -> Record:
+    """Download the source once, render ``todo`` and store them; the record listing them too.
+
+    Every rendition the record listed is kept, whichever spec it was made for.
+    """
     data = host.files.read_file(name)  # one download for every spec
     prepared = saving.prepare(settings, stored, io.BytesIO(data), todo)
-    declared = settings.declared()
-    keep = [r for r in record.renditions if (r.spec, r.fingerprint) in declared]
+    keep = record.renditions
     made = saving.write(host, settings, stored, prepared, keep=keep)
     error = prepared.error
     outputs = () if prepared.rendered is None else prepared.rendered.outputs
     if error is None and len(made) - len(keep) < len(outputs):
         error = "write-failed"  # not retried by every page; prewarm --refresh does
-    # Renditions of a spec declared differently now: their files go.
-    dropped = saving.obsolete(record.renditions, made)
-    saving.remove(host, dropped)
-    updated = dataclasses.replace(
+    return dataclasses.replace(
         record,
         renditions=made,
         placeholder=prepared.placeholder or record.placeholder,
@@ -89,14 +93,21 @@ def _render(
         rendition_error=error,
         generation=record.generation or new_generation(),
     )
-    return updated, dropped
 
 
 def _refused_unread(settings: Settings, record: Record) -> str | None:
-    """Why a source cannot be rendered, when its record already says so (empty, too big)."""
+    """Why a source cannot be rendered, when its record already says so.
+
+    Empty; no dimensions where Django finds none (not an image, or a header
+    Pillow cannot read: the bytes would be refused after the download, and a
+    300 MB video named ``.jpg`` is not downloaded to learn it); more pixels
+    than ``max_pixels``.
+    """
     if record.size == 0:
         return "empty"
     width, height = record.dimensions
+    if record.dimensions_known and width is None and height is None:
+        return "not-an-image"
     if record.dimensions_known and width and height and width * height > settings.max_pixels:
         return "too-many-pixels"
     return None

@@ -48,11 +48,3 @@ class Settings:
                 f"No rendition spec {name!r} on this storage; its specs are {known}."
             )
         return found
-
-    def declared(self) -> set[tuple[str, str]]:
-        """``(spec, fingerprint)`` of every variant declared now."""
-        return {
-            (variant.name, variant.fingerprint())
-            for spec in self.specs.values()
-            for variant in spec.variants()
-        }
