@@ -10,6 +10,7 @@ the same bucket pays for its own.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from ikstorage import CachedStorage
 from ikstorage.profiler import count_calls
 from tests.child import run_module
 from tests.images import image_bytes
+from tests.renditions_storage.helpers import reset_moto
 from tests.s3_settings import s3_options
 from tests.servers import Server
 from tests.test_identity_s3 import private_key
@@ -60,17 +62,24 @@ def described(endpoint: str, tmp_path: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_a_new_process_shares_what_the_same_storage_cached(
-    moto_server: str, redis_server: Server, tmp_path: Path
-) -> None:
+@pytest.fixture
+def bucket(moto_server: str) -> Iterator[str]:
+    """The bucket ``media`` on moto, emptied afterwards (moto servers share their state)."""
     boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1").create_bucket(
         Bucket="media"
     )
+    yield moto_server
+    reset_moto(moto_server)
+
+
+def test_a_new_process_shares_what_the_same_storage_cached(
+    bucket: str, redis_server: Server, tmp_path: Path
+) -> None:
     cache = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": f"redis://127.0.0.1:{redis_server.port}/0",
     }
-    storages = described(moto_server, tmp_path)
+    storages = described(bucket, tmp_path)
     content = image_bytes((30, 20))
     parent: dict[str, str] = {}
     with override_settings(CACHES={"default": cache}):
@@ -81,7 +90,7 @@ def test_a_new_process_shares_what_the_same_storage_cached(
                 parent[label] = storage.url("a.jpg")
             assert calls.s3 == ({"PutObject": 1} if label in ("signed", "cdn") else {})
     # Over the same bucket, a storage whose URLs live 1800 s instead of 900 s.
-    other = described(moto_server, tmp_path)["signed"]
+    other = described(bucket, tmp_path)["signed"]
     other["storage"]["OPTIONS"]["querystring_expire"] = 1800
     config = {"cache": cache, "name": "a.jpg", "storages": {**storages, "other": other}}
     child = run_module("tests.scripts.identity_child", json.dumps(config))
