@@ -19,6 +19,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pythonpath() -> str:
+    """``PYTHONPATH`` for a child: the project root first, then what this process had
+    (a checkout's ``src`` run without installing it, so both run the same code)."""
+    return os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+
+
 def run_module(
     module: str,
     *args: str | os.PathLike[str],
@@ -29,7 +35,7 @@ def run_module(
 
     ``env`` defaults to this process's environment without
     ``DJANGO_SETTINGS_MODULE`` (such children configure Django themselves); the
-    project root is put on ``PYTHONPATH`` either way.
+    project root is put first on ``PYTHONPATH`` either way (:func:`pythonpath`).
     """
     if env is None:
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
@@ -38,7 +44,10 @@ def run_module(
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**env, "PYTHONPATH": str(ROOT)},
+        env={
+            **env,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+        },
         timeout=timeout,
         check=False,
     )

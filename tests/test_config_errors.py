@@ -201,6 +201,7 @@ def test_every_check_id_is_documented() -> None:
         "ikstorage.W002",
         "ikstorage.W003",
         "ikstorage.W004",
+        "ikstorage.W005",
     ]
 
 

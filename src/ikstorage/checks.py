@@ -20,6 +20,8 @@ IDs are stable and listed in ``docs/checks.md``:
 * ``ikstorage.W003`` — signed URLs expire sooner than ``url_expiry_margin``:
   they are never memoized.
 * ``ikstorage.W004`` — a Redis or Memcached cache without socket timeouts.
+* ``ikstorage.W005`` — no identity can be derived for the wrapped storage and
+  none is named (``OPTIONS["identity"]``): its records are per process.
 """
 
 from __future__ import annotations
@@ -171,7 +173,25 @@ def _check_one(where: str, storage: Any) -> list[checks.CheckMessage]:
         )
     if storage.options.render == "defer":
         errors += _check_deferred(where, storage)
+    errors += _check_identity(where, storage)
     return errors
+
+
+def _check_identity(where: str, storage: Any) -> list[checks.CheckMessage]:
+    """``ikstorage.W005``: nothing that is the same in every process names the storage."""
+    if storage.options.identity is not None or storage.core.files.identity() is not None:
+        return []
+    wrapped = type(storage.core.wrapped)
+    return [
+        checks.Warning(
+            f"No identity can be derived for {wrapped.__module__}.{wrapped.__qualname__} "
+            "(no deconstruct(), or arguments that differ between processes): each process "
+            "keeps its own records and sees another's writes only when they expire.",
+            hint="Name its files with OPTIONS['identity'] (see docs/checks.md).",
+            obj=where,
+            id="ikstorage.W005",
+        )
+    ]
 
 
 #: Network caches and the OPTIONS that bound how long a call may wait.

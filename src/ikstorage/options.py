@@ -25,6 +25,7 @@ __all__ = ["DEFAULTS", "MISSING_CHOICES", "NAMES", "RENDER_CHOICES", "Options", 
 #: Defaults of the OPTIONS; ``docs/settings.md`` gives the reason for each.
 DEFAULTS: dict[str, Any] = {
     "cache": "default",
+    "identity": None,
     "timeout": 24 * 60 * 60,
     "missing_timeout": 60,
     "local_timeout": 60,
@@ -52,6 +53,8 @@ class Options:
     #: A ``STORAGES`` alias, a ``{"BACKEND": ..., "OPTIONS": ...}`` dict or a ``Storage``.
     storage: str | Mapping[str, Any] | Storage
     cache: str
+    #: A name for the wrapped storage's records (added to the identity ikstorage derives).
+    identity: str | None
     timeout: float | None
     missing_timeout: float
     local_timeout: float
@@ -79,6 +82,7 @@ class Options:
             local_maxsize=self.local_maxsize,
             probe_bytes=self.probe_bytes,
             probe_limit=self.probe_limit,
+            named=self.identity,
         )
 
     def policy(self) -> Policy:
@@ -132,6 +136,7 @@ def parse(given: Mapping[str, Any]) -> Options:
     return Options(
         storage=storage,
         cache=values["cache"],
+        identity=_identity(values["identity"]),
         timeout=None if values["timeout"] is None else _seconds("timeout", values["timeout"]),
         missing_timeout=_seconds("missing_timeout", values["missing_timeout"]),
         local_timeout=_seconds("local_timeout", values["local_timeout"]),
@@ -190,6 +195,16 @@ def _optional_text(option: str, value: Any) -> str | None:
     if value is not None and (not isinstance(value, str) or not value):
         raise ConfigurationError(
             f"CachedStorage {option!r} must be a non-empty string or None, not {value!r}."
+        )
+    return value
+
+
+def _identity(value: Any) -> str | None:
+    """A name that is the same in every process: text, not an object's ``repr``."""
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ConfigurationError(
+            f"CachedStorage 'identity' must be a non-empty string naming the wrapped "
+            f"storage (the same in every process), or None, not {value!r}."
         )
     return value
 

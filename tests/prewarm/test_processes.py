@@ -22,7 +22,7 @@ from typing import IO, Any
 import boto3
 import pytest
 
-from tests.child import run_module
+from tests.child import pythonpath, run_module
 from tests.images import image_bytes
 from tests.s3_settings import s3_alias
 
@@ -38,7 +38,7 @@ PAGE = (
 
 
 def environment(config: dict[str, Any]) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "IKSTORAGE_PREWARM_TEST": json.dumps(config)}
+    env = {**os.environ, "PYTHONPATH": pythonpath(), "IKSTORAGE_PREWARM_TEST": json.dumps(config)}
     env["DJANGO_SETTINGS_MODULE"] = "tests.prewarm.subprocess_settings"
     return env
 

@@ -33,7 +33,7 @@ from ikstorage import cache as ik_cache
 from ikstorage.exceptions import ConfigurationError
 from ikstorage.lease import Lease, State
 from ikstorage.profiler import count_calls
-from tests.child import run_module
+from tests.child import pythonpath, run_module
 from tests.renditions_storage import deferred_settings
 from tests.renditions_storage.helpers import SOURCE, SOURCE_V2, listing, reset_moto
 from tests.servers import free_port
@@ -258,7 +258,7 @@ def worker_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     cache = str(folder / "cache")
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": pythonpath(),
         "DJANGO_SETTINGS_MODULE": "tests.renditions_storage.deferred_settings",
         "IKSTORAGE_TEST_DB": str(folder / "db.sqlite3"),
         "IKSTORAGE_TEST_CACHE": cache,

@@ -26,6 +26,7 @@ from ikstorage import cache as ik_cache
 from ikstorage.exceptions import MissingRenditionError
 from ikstorage.lease import Lease
 from ikstorage.profiler import count_calls
+from tests.child import pythonpath
 from tests.renditions_storage.helpers import OUTPUTS, SOURCE, cached, listing, reset_moto
 from tests.s3_settings import s3_options
 from tests.servers import Server, free_port, unavailable
@@ -152,7 +153,7 @@ def test_a_process_with_an_older_record_in_memory_does_not_render_again(
 
 
 def run_askers(config: dict[str, Any], processes: int) -> list[list[dict[str, Any]]]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": pythonpath()}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     started = [
         subprocess.Popen(

@@ -37,6 +37,7 @@ from django.test import override_settings
 
 from ikstorage import CachedStorage, metrics
 from ikstorage.cache import clear_local
+from tests.child import pythonpath
 from tests.servers import Server
 from tests.stateful.stress_worker import whole
 
@@ -61,7 +62,7 @@ class Worker:
     """A ``stress_worker`` process and a thread that collects what it prints."""
 
     def __init__(self, config: dict[str, Any], log: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONPATH": pythonpath()}
         env.pop("DJANGO_SETTINGS_MODULE", None)
         self.log = log
         self._stderr = log.open("wb")

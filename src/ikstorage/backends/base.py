@@ -62,8 +62,14 @@ class Adapter(ABC):
         self.canonical: Callable[[Any], str] = functools.lru_cache(maxsize=4096)(self._canonical)
 
     @abstractmethod
-    def identity(self) -> str:
-        """A string that differs for any two storages that hold different files."""
+    def identity(self) -> str | None:
+        """What names this storage's records: the same in every process for the same
+        configuration, different for any two storages whose answers differ; never a
+        secret (see :mod:`ikstorage.backends.identity`).
+
+        ``None`` when nothing can be derived that is the same in every process:
+        the records are then the instance's own, and ``manage.py check`` says so.
+        """
 
     @abstractmethod
     def probe(self, name: str) -> Facts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
 from ikstorage.backends.facts import MISSING, Facts, found
+from ikstorage.backends.identity import digest, stable
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
 
 
@@ -16,16 +17,21 @@ class GenericAdapter(Adapter):
     when one does it is fetched once and kept beside the record.
     """
 
-    def identity(self) -> str:
+    def identity(self) -> str | None:
+        """The class and a digest of the constructor arguments (``deconstruct()``).
+
+        ``None`` when the storage has no ``deconstruct()`` or its arguments hold
+        something known only by its address. Arguments are digested whole: they
+        may hold a password.
+        """
         storage = self.storage
-        parts = [class_path(storage)]
         deconstruct = getattr(storage, "deconstruct", None)
-        if callable(deconstruct):
-            _path, args, kwargs = deconstruct()
-            parts += [repr(args), repr(sorted(kwargs.items()))]
-        else:
-            parts.append(str(id(storage)))
-        return "|".join(parts)
+        if not callable(deconstruct):
+            return None
+        arguments = stable(storage)
+        if arguments is None:
+            return None
+        return f"{class_path(storage)}|arguments={digest(arguments)}"
 
     def probe(self, name: str) -> Facts:
         with self.call("exists"):

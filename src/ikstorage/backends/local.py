@@ -19,6 +19,7 @@ from django.conf import settings
 
 from ikstorage.backends.base import class_path
 from ikstorage.backends.generic import GenericAdapter
+from ikstorage.backends.identity import instance_token
 
 
 class LocalAdapter(GenericAdapter):
@@ -26,7 +27,8 @@ class LocalAdapter(GenericAdapter):
 
     storage: Any  # FileSystemStorage or InMemoryStorage: ``path`` and ``location``
 
-    def identity(self) -> str:
+    def identity(self) -> str | None:
+        """The class, the folder the files are in and the URL they are served under."""
         storage = self.storage
         return "|".join([class_path(storage), str(storage.location), str(storage.base_url)])
 
@@ -55,6 +57,15 @@ class MemoryAdapter(LocalAdapter):
     ``USE_TZ`` was when the file changed), which no timestamp reproduces exactly:
     they are asked for each time, at no cost.
     """
+
+    def identity(self) -> str | None:
+        """Per instance: two ``InMemoryStorage`` objects hold different files.
+
+        Its files live in this process, so its records are of no use to another
+        one: the identity is the same for as long as the storage object lives,
+        and never that of another object, here or in another process.
+        """
+        return f"{super().identity()}|instance={instance_token(self.storage)}"
 
     def modified_to_plain(self, modified: datetime) -> float | None:
         return None

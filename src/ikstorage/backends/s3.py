@@ -35,6 +35,7 @@ from storages.utils import clean_name
 from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
 from ikstorage.backends.facts import MISSING, Facts, found
+from ikstorage.backends.s3_identity import s3_identity
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
 
 try:
@@ -55,21 +56,9 @@ class S3Adapter(Adapter):
 
     def identity(self) -> str:
         # From settings only: building the boto3 client just to name cache keys
-        # would cost a new process most of its first render.
-        s = self.storage
-        endpoint = s.endpoint_url or f"aws:{s.region_name or ''}"
-        return "|".join(
-            str(part)
-            for part in (
-                class_path(s),
-                endpoint,
-                s.bucket_name,
-                s.location,
-                s.custom_domain,
-                s.querystring_auth,
-                s.url_protocol,
-            )
-        )
+        # would cost a new process most of its first render (and may need the network).
+        params = _filter_download_params(dict(self.storage.object_parameters or {}))
+        return s3_identity(self.storage, class_path(self.storage), params)
 
     def _canonical(self, name: Any) -> str:
         # The object key: ``dir//x``, ``dir/./x``, ``back\\slash`` and ``./x``

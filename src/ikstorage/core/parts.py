@@ -20,6 +20,8 @@ from django.core.files.storage import InvalidStorageError, Storage, storages
 
 from ikstorage import metrics
 from ikstorage.backends import Adapter, adapter_for
+from ikstorage.backends.base import class_path
+from ikstorage.backends.identity import instance_token
 from ikstorage.cache import MetadataCache
 from ikstorage.exceptions import CacheConfigurationError, ConfigurationError
 from ikstorage.records import Keys
@@ -27,13 +29,24 @@ from ikstorage.records import Keys
 __all__ = ["Parts", "identity"]
 
 
-def identity(adapter: Adapter, storage: str | Mapping[str, Any] | Storage) -> str:
-    """What names a storage's records: the adapter's identity, and the alias if one is used.
+def identity(
+    adapter: Adapter, storage: str | Mapping[str, Any] | Storage, named: str | None = None
+) -> str:
+    """What names a storage's records: the adapter's identity, the ``identity``
+    option, and the alias if one is used.
 
     The same in every process for the same configuration (``DESIGN.md``,
-    invariant 13); two aliases over one bucket keep apart records.
+    invariant 13); two aliases over one bucket keep apart records. The
+    ``identity`` option adds to what the adapter derives; where it derives
+    nothing, it is all there is, else the records are this storage object's
+    own (a random token, never ``id()``: forked processes reuse addresses).
     """
     found = adapter.identity()
+    if found is None:
+        token = f"instance={instance_token(adapter.storage)}" if named is None else "named"
+        found = f"{class_path(adapter.storage)}|{token}"
+    if named is not None:
+        found += f"|identity={named!r}"
     if isinstance(storage, str):
         found += f"|alias={storage}"
     return found
@@ -44,7 +57,8 @@ class Parts:
 
     ``storage`` is the ``storage`` option: a ``STORAGES`` alias, a
     ``{"BACKEND": ..., "OPTIONS": ...}`` dict or a ``Storage``. ``owner`` is the
-    storage these parts belong to, so an alias naming it is refused.
+    storage these parts belong to, so an alias naming it is refused. ``named``
+    is the ``identity`` option.
     """
 
     def __init__(
@@ -57,8 +71,11 @@ class Parts:
         local_maxsize: int,
         probe_bytes: int,
         probe_limit: int,
+        named: str | None = None,
     ) -> None:
         self.storage = storage
+        #: The ``identity`` option: a name for the storage's records, added to the derived one.
+        self.named = named
         self.cache_alias = cache
         self.local_timeout = local_timeout
         self.local_maxsize = local_maxsize
@@ -67,6 +84,7 @@ class Parts:
         self._lock = threading.Lock()
         self._wrapped: Storage | None = None
         self._adapter: Adapter | None = None
+        self._identity: str | None = None
         self._keys: Keys | None = None
         self._cache: MetadataCache | None = None
 
@@ -122,7 +140,10 @@ class Parts:
     @property
     def identity(self) -> str:
         """The identity the records are kept under (see :func:`identity`)."""
-        return identity(self.adapter, self.storage)
+        found = self._identity
+        if found is None:
+            found = self._identity = identity(self.adapter, self.storage, self.named)
+        return found
 
     @property
     def keys(self) -> Keys:
@@ -156,6 +177,7 @@ class Parts:
     def forget(self, setting: str) -> None:
         """A setting changed: the storage's location, URL or alias may be another now."""
         self._adapter = None
+        self._identity = None
         self._keys = None
         if setting == "STORAGES" and isinstance(self.storage, str):
             self._wrapped = None
