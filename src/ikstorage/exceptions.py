@@ -77,7 +77,8 @@ class RenditionError(IkStorageError):
 
     ``reason`` is a short stable code (a plain string a record can hold) so the
     failure can be remembered and not retried: ``"empty"``, ``"not-an-image"``,
-    ``"corrupt"``, ``"too-many-pixels"`` or ``"encode-failed"``. Retrying the
+    ``"corrupt"``, ``"too-many-pixels"``, ``"too-many-scans"`` or
+    ``"encode-failed"``. Retrying the
     same bytes gives the same answer for every reason but ``"encode-failed"``.
     """
 
@@ -89,7 +90,8 @@ class RenditionError(IkStorageError):
 
 
 class UnreadableImageError(RenditionError):
-    """The source is empty, not an image in an accepted format, corrupt or truncated."""
+    """The source is empty, not an image in an accepted format, corrupt or truncated,
+    or a JPEG whose scans would take minutes to decode (``"too-many-scans"``)."""
 
     default_reason = "corrupt"
 

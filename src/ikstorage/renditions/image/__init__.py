@@ -16,7 +16,9 @@ The modules, one job each:
 * :mod:`.pipeline` — :func:`render`: refuses bad input before decoding, runs a job;
 * :mod:`.results` — :class:`Output` and :class:`Rendered`, what a render returns;
 * :mod:`.job` — one source's decode (shrink-on-load), resizes, colour and encodes;
-* :mod:`.frames` — animated sources: frames counted from headers, decoded in turn;
+* :mod:`.declared` — the canvas GIF and WebP headers declare, read before Pillow opens them;
+* :mod:`.scans` — a JPEG's scans counted from its markers (the time a JPEG takes);
+* :mod:`.frames` — animated sources: the budget, decided before decoding, then frames in turn;
 * :mod:`.bad_input` — Pillow's errors on bad input as the library's typed errors;
 * :mod:`.geometry` — each spec's output size and the region of the source it shows;
 * :mod:`.colour` — working modes, sRGB, alpha;

@@ -15,6 +15,7 @@ from PIL import Image
 from ikstorage.exceptions import TooManyPixelsError, UnreadableImageError
 from ikstorage.renditions.image.bad_input import decoding
 from ikstorage.renditions.image.colour import for_format, has_alpha, to_srgb, working
+from ikstorage.renditions.image.declared import Declared
 from ikstorage.renditions.image.encoders import (
     OUTPUTS,
     encodable,
@@ -22,7 +23,14 @@ from ikstorage.renditions.image.encoders import (
     encode_frames,
     output_format,
 )
-from ikstorage.renditions.image.frames import fits_budget, frame_count, loop_count, whole_frames
+from ikstorage.renditions.image.frames import (
+    fits_budget,
+    frame_count,
+    frame_pixels,
+    loop_count,
+    max_canvas,
+    whole_frames,
+)
 from ikstorage.renditions.image.geometry import (
     TRANSPOSE,
     Plan,
@@ -54,15 +62,24 @@ class Job:
     """One source, its specs and what was learned about it along the way."""
 
     def __init__(
-        self, image: Image.Image, specs: list[Spec], max_pixels: int, max_frames: int
+        self,
+        image: Image.Image,
+        specs: list[Spec],
+        max_pixels: int,
+        max_frames: int,
+        headers: Declared | None = None,
     ) -> None:
         self.image = image
         self.specs = specs
         self.max_pixels = max_pixels
         self.max_frames = max_frames
         self.stored = image.size
-        self.frames = frame_count(image)
-        self.animate = fits_budget(self.frames, self.stored, max_frames, max_pixels)
+        counted = None if headers is None else headers.frames
+        self.frames = frame_count(image) if counted is None else counted
+        #: The canvas every frame is composited at: a GIF's later frames may grow it.
+        self.canvas = self.stored if headers is None else max_canvas(self.stored, headers.largest)
+        self.frame_pixels = frame_pixels(image, specs, self.stored, self.canvas)
+        self.animate = fits_budget(self.frames, self.frame_pixels, max_frames, max_pixels)
         self.icc: bytes | None = image.info.get("icc_profile") or None
         self.notes: list[str] = []
         # Set by _prepare(), once the orientation is known:
@@ -132,8 +149,14 @@ class Job:
             and not self.animate
             and any(OUTPUTS[fmt].animation for _, _, fmt in self.plans)
         ):
+            width, height = self.canvas
+            why = ""
+            if self.frame_pixels > width * height:
+                why = f" (an output of {self.frame_pixels} pixels a frame)"
+            elif self.canvas != self.stored:
+                why = f" (later frames grow the {self.stored[0]}x{self.stored[1]} canvas)"
             self.notes.append(
-                f"{self.frames} frames of {self.stored[0]}x{self.stored[1]} exceed the budget "
+                f"{self.frames} frames of {width}x{height}{why} exceed the budget "
                 f"({self.max_frames} frames, {self.max_pixels} pixels in all): first frame only."
             )
 
@@ -215,14 +238,18 @@ class Job:
         sequences: dict[int, list[Image.Image]] = {index: [] for index in indexes}
         durations: list[int] = []
         loop = loop_count(self.image)
-        for frame, duration in whole_frames(self.image, first, self.frames, self.max_pixels):
+        decoded = whole_frames(self.image, first, self.frames, self.canvas, self.max_pixels)
+        for frame, duration in decoded:
             durations.append(duration)
             for index in indexes:
                 sequences[index].append(self._resize(frame, self.plans[index][1]))
         outputs = {}
-        for index, frames in sequences.items():
+        for index in indexes:
             spec, _, fmt = self.plans[index]
-            ready = [self._srgb(f).convert("RGBA") for f in frames]
+            resized = sequences.pop(index)[::-1]
+            ready = []
+            while resized:  # each resized frame dropped once converted: one copy held, not two
+                ready.append(self._srgb(resized.pop()).convert("RGBA"))
             data = encode_frames(ready, durations, loop, fmt, spec.quality)
             outputs[index] = self._output(spec, fmt, data, ready[0].size, len(ready))
         return outputs

@@ -2,9 +2,12 @@
 
 For one source and the specs that apply to it, :func:`render`
 
-1. refuses an empty stream, a format outside :data:`SOURCE_FORMATS` and a
-   header claiming more than ``max_pixels`` pixels, before any pixel is
-   decoded (``Image.open`` reads the header only);
+1. refuses an empty stream, a format outside :data:`SOURCE_FORMATS`, a
+   header claiming more than ``max_pixels`` pixels and a JPEG of more than
+   :data:`~.scans.MAX_SCANS` scans, before any pixel is decoded
+   (``Image.open`` reads the header only; GIF and WebP headers, whose
+   plugins allocate pixels while opening, are read first, by
+   :mod:`.declared`);
 2. asks libjpeg for the smallest scale (1/2, 1/4, 1/8) that still gives the
    most demanding spec enough pixels (``Image.draft``: shrink-on-load, so a
    24-megapixel photo decodes at 3 megapixels for a 1600 px rendition and at
@@ -19,8 +22,9 @@ For one source and the specs that apply to it, :func:`render`
 
 Step 1 is here; steps 2 to 5 are one :class:`~.job.Job` per source.
 Animated GIF, WebP and APNG sources stay animated in formats that animate
-(WebP, GIF) while the frames fit the budget (:mod:`.frames`); otherwise the
-first frame is rendered and a note says so.
+(WebP, GIF) while the frames fit the budget, decided before the first frame
+is decoded (:mod:`.frames`); otherwise the first frame is rendered and a
+note says so.
 """
 
 from __future__ import annotations
@@ -32,8 +36,10 @@ from PIL import Image, UnidentifiedImageError
 
 from ikstorage.exceptions import TooManyPixelsError, UnreadableImageError
 from ikstorage.renditions.image.bad_input import decoding
+from ikstorage.renditions.image.declared import Declared, declared
 from ikstorage.renditions.image.job import Job as _Job
 from ikstorage.renditions.image.results import Output, Rendered
+from ikstorage.renditions.image.scans import MAX_SCANS, scan_count
 from ikstorage.renditions.specs import Spec
 
 __all__ = [
@@ -71,20 +77,32 @@ def render(
     image, corrupt, truncated) or
     :class:`~ikstorage.exceptions.TooManyPixelsError` (more than
     ``max_pixels`` in the header, refused before decoding); no partial result.
+    An ``UnreadableImageError`` with ``reason="too-many-scans"`` refuses a JPEG
+    whose decoding would take minutes.
     """
     position = source.tell()
     try:
-        with _open(source, max_pixels) as image:
-            return _Job(image, list(specs), max_pixels, max_frames).run(placeholder)
+        image, headers = _open(source, max_pixels)
+        with image:
+            return _Job(image, list(specs), max_pixels, max_frames, headers).run(placeholder)
     finally:
         source.seek(position)
 
 
-def _open(source: IO[bytes], max_pixels: int) -> Image.Image:
+def _open(source: IO[bytes], max_pixels: int) -> tuple[Image.Image, Declared | None]:
     source.seek(0)
     if not source.read(1):
         raise UnreadableImageError("The source is empty (0 bytes).", reason="empty")
-    source.seek(0)
+    # GIF and WebP: the canvas Image.open would allocate, checked before it does.
+    headers = declared(source)
+    if headers is not None:
+        _check(headers.first, max_pixels)
+    if scan_count(source) > MAX_SCANS:
+        raise UnreadableImageError(
+            f"The source is a JPEG of more than {MAX_SCANS} scans; each scan walks the whole "
+            "image, so it was not decoded.",
+            reason="too-many-scans",
+        )
     Image.init()
     accepted = [name for name in SOURCE_FORMATS if name in Image.OPEN]
     with decoding(max_pixels, "header"):
@@ -95,9 +113,15 @@ def _open(source: IO[bytes], max_pixels: int) -> Image.Image:
                 f"The source is not an image in an accepted format ({', '.join(accepted)}).",
                 reason="not-an-image",
             ) from exc
-    width, height = image.size
+    # Not image.close() on refusal: that would close the caller's stream too.
+    _check(image.size, max_pixels)
+    return image, headers
+
+
+def _check(size: tuple[int, int], max_pixels: int) -> None:
+    """Refuses ``size`` when it holds more than ``max_pixels`` pixels."""
+    width, height = size
     if width * height > max_pixels:
-        # Not image.close(): that would close the caller's stream too.
         raise TooManyPixelsError(
             f"The source is {width}x{height} = {width * height} pixels, more than the "
             f"{max_pixels} allowed; it was not decoded.",
@@ -105,4 +129,3 @@ def _open(source: IO[bytes], max_pixels: int) -> Image.Image:
             height=height,
             limit=max_pixels,
         )
-    return image

@@ -1,0 +1,1 @@
+"""The hostile-file tier: crafted files saved through ``CachedStorage`` in capped processes."""
