@@ -293,3 +293,29 @@ def test_a_valid_record_written_meanwhile_is_never_overwritten(fs: CountingStora
     written = Record.from_plain(caches["default"].get(key))
     assert written is not None
     assert written.dimensions == (8, 6)
+
+
+def test_only_a_deserializers_error_marks_a_value_unreadable() -> None:
+    import json
+    import pickle
+
+    from ikstorage.cache.unreadable import unreadable_value
+
+    class JsonSerializer:  # as django-redis' serializers name it
+        def loads(self, data: bytes) -> Any:
+            return json.loads(data)
+
+    errors: list[Exception] = []
+    for bad in (lambda: pickle.loads(b"\x80\x05garbage"), lambda: JsonSerializer().loads(b"{")):
+        try:
+            bad()
+        except Exception as exc:
+            errors.append(exc)
+    assert [unreadable_value(exc) for exc in errors] == [True, True]
+
+    def get_many(keys: Any) -> Any:  # a cache's own bug: raised outside any deserializer
+        raise TypeError("a bug")
+
+    with pytest.raises(TypeError) as raised:
+        get_many([])
+    assert not unreadable_value(raised.value)

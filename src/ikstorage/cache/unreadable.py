@@ -55,8 +55,12 @@ def read_many(health: Health, alias: str, keys: list[str]) -> tuple[dict[str, An
     values: dict[str, Any] = {}
     unreadable: set[str] = set()
     for key in keys:
+
+        def get(key: str = key) -> Any:
+            return l2(alias).get(key, _NOTHING)
+
         try:
-            value = health.run("get", lambda key=key: l2(alias).get(key, _NOTHING), _NOTHING)
+            value = health.run("get", get, _NOTHING)
         except Exception as exc:
             if not unreadable_value(exc):
                 raise

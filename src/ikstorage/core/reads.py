@@ -208,9 +208,11 @@ class Reads:
 
         A fill (``replace=False``) uses ``add``: it never overwrites a record a
         save or delete wrote meanwhile (invariant 2), and returns ``False`` then.
-        ``replace=True`` overwrites (``ikstorage_prewarm --refresh`` repairing
-        records after files changed behind ikstorage's back; a lease holder
-        writing what it made).
+        ``replace=True`` overwrites: for a holder of the name's write lease only
+        (``ikstorage_prewarm --refresh`` repairing records after files changed
+        behind ikstorage's back; a render writing what it made), so no write
+        of the name can land in between. A value that fails validation is
+        replaced either way (see :meth:`_keep`).
         """
         stored = self._names.canonical(name)
         if replace:
