@@ -121,9 +121,8 @@ def plan(source: Source) -> None:
                 looked = _LOOKED_AT.get(marker)
                 wanted = min(count, _INTERPRETED_APP_BYTES)
                 head = block[at + 3 : at + 3 + wanted] if looked is not None else b""
-                if (
-                    count >= _INTERPRETED_APP_BYTES + MIN_SKIP
-                    or (looked is not None and (len(head) < wanted or head.startswith(looked)))
+                if count >= _INTERPRETED_APP_BYTES + MIN_SKIP or (
+                    looked is not None and (len(head) < wanted or head.startswith(looked))
                 ):  # something to skip, or a head Pillow looks into (read in full if cut here)
                     skipped = _plan_app(source, marker, head, pos + 2, count, exif)
             elif kind == _UNKNOWN:  # a handler this module does not know
