@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,11 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
+from ikstorage import CachedStorage
+from ikstorage.cache import clear_local
+from ikstorage.exceptions import ConfigurationError
 from ikstorage.patches import imagefile as hooks
+from tests.conftest import CountingStorage
 from tests.images import image_bytes
 from tests.testapp.models import Photo
 
@@ -57,6 +62,84 @@ def test_check_ids(tmp_path: Path) -> None:
     assert ids(STORAGES=bad, CACHES={"default": REDIS}) == ["ikstorage.E002"]
     unknown = storages(tmp_path, colour="blue")
     assert ids(STORAGES=unknown, CACHES={"default": REDIS}) == ["ikstorage.E002"]
+
+
+class ProjectStorage(CachedStorage):
+    """A project's own subclass, as ``STORAGES`` may name it."""
+
+
+SUBCLASS = "tests.test_checks_and_hooks.ProjectStorage"
+
+
+@pytest.mark.parametrize("backend", [SUBCLASS, "ikstorage.storage.CachedStorage"])
+def test_a_subclass_of_cachedstorage_is_checked_too(tmp_path: Path, backend: str) -> None:
+    config = storages(tmp_path, cache="nowhere")
+    config["default"]["BACKEND"] = backend
+    assert ids(STORAGES=config, CACHES={"default": REDIS}) == ["ikstorage.E001"]
+    config = storages(tmp_path, timeout=math.inf)
+    config["default"]["BACKEND"] = backend
+    assert ids(STORAGES=config, CACHES={"default": REDIS}) == ["ikstorage.E002"]
+    config["default"]["BACKEND"] = "tests.nowhere.Storage"  # not ours to report
+    assert ids(STORAGES=config, CACHES={"default": REDIS}) == []
+
+
+#: Durations no cache backend can hold (or no duration at all), for every OPTIONS
+#: duration: each made every save raise OverflowError or ResponseError on Redis.
+BAD_DURATIONS = [math.inf, -math.inf, math.nan, -1, 1e20, 10**400, 365 * 86400 + 1, "60", True]
+DURATIONS = ["timeout", "missing_timeout", "local_timeout", "url_expiry_margin"]
+DURATIONS += ["write_lease_timeout"]
+
+
+@pytest.mark.parametrize("option", DURATIONS)
+def test_durations_no_cache_can_hold_are_refused(
+    tmp_path: Path, option: str, fs: CountingStorage
+) -> None:
+    for value in BAD_DURATIONS:
+        with pytest.raises(ConfigurationError) as raised:
+            CachedStorage(storage=fs, **{option: value})
+        minimum = 1 if option == "write_lease_timeout" else 0
+        none = ", or None" if option == "timeout" else ""
+        assert str(raised.value) == (
+            f"CachedStorage {option!r} must be a number of seconds from {minimum} to "
+            f"31536000 (a year){none}, not {value!r}."
+        )
+        config = storages(tmp_path, **{option: value})
+        assert ids(STORAGES=config, CACHES={"default": REDIS}) == ["ikstorage.E002"]
+
+
+def test_the_longest_durations_allowed_work_on_redis_and_memcached(
+    fs: CountingStorage, redis_server: Any, memcached_server: Any
+) -> None:
+    year = 365 * 86400
+    backends = {
+        "redis": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{redis_server.port}/0",
+        },
+        "memcached": {
+            "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+            "LOCATION": f"127.0.0.1:{memcached_server.port}",
+        },
+    }
+    for alias in backends:
+        with override_settings(CACHES={"default": LOCMEM, **backends}):
+            storage = CachedStorage(
+                storage=fs,
+                cache=alias,
+                timeout=year,
+                missing_timeout=year,
+                write_lease_timeout=year,
+                timeout_jitter=0,
+            )
+            name = storage.save(f"{alias}.txt", ContentFile(b"abc"))
+            clear_local()
+            fs.calls.clear()
+            assert storage.size(name) == 3  # written through, read back from the cache
+            assert fs.calls == {}
+            storage.delete(name)
+            clear_local()
+            assert storage.exists(name) is False  # the year-long tombstone
+            assert fs.calls == {"delete": 1}
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import os
 import random
 import struct
@@ -14,6 +15,7 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image, ImageCms, ImageFile
 
+from ikstorage.backends.base import RangeReader
 from ikstorage.imageinfo import (
     IMAGE_EXTENSIONS,
     WHOLE_FILE_LIMIT,
@@ -27,6 +29,7 @@ from ikstorage.imageinfo import (
     read_dimensions,
 )
 from ikstorage.imageinfo._source import ALWAYS_REAL, Source
+from ikstorage.imageinfo.jpeg import MIN_SKIP
 from tests.corpus import ProbeReader, django_answer
 from tests.images import jpeg_with_exif
 
@@ -328,10 +331,11 @@ def test_jpeg_reads_skip_the_exif_payload() -> None:
     assert counting.touched(max(description, ALWAYS_REAL), exif + exif_length) == []
     # The first 4 KiB; then one 512-byte read where the walk resumes after the
     # EXIF payload (the ICC segment's marker, length and first 32 bytes), one after
-    # the ICC payload (the quantisation tables, the frame header, the Huffman table
-    # headers), and one at the scan header, past the skipped Huffman tables.
-    [(scan, _)] = segments[0xDA]
-    resumes = [exif + exif_length, icc + icc_length, scan - 4]
+    # the ICC payload (the quantisation tables, the frame header, the Huffman tables),
+    # and the next 512 bytes, in order (the rest of the Huffman tables, each shorter
+    # than a skip is worth, and the scan header).
+    assert max(length for _, length in segments[0xC4]) < MIN_SKIP
+    resumes = [exif + exif_length, icc + icc_length, icc + icc_length + 512]
     assert counting.reads == [(0, 4096)] + [(offset, 512) for offset in resumes]
     assert counting.total == 5632 < len(data) // 5
 
@@ -373,6 +377,62 @@ def test_many_segments_are_walked_like_pillow_walks_them() -> None:
     counting = CountingReader(data)
     assert read_dimensions(counting, len(data)) == (16, 16) == django_answer(data)
     assert counting.total == len(data)
+
+
+@pytest.mark.parametrize(
+    "segment",
+    [
+        b"\xff\xfe\x00\x02",  # empty comments
+        b"\xff\xfe\x00\x03c",  # one-byte comments: too short to be worth skipping
+        b"\xff\xd0",  # restart markers: no length
+        b"\xff\xff\xff\xdb\x00\x02",  # fill bytes, empty quantisation tables
+    ],
+)
+def test_a_header_of_tiny_segments_is_walked_once(
+    segment: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Django opens every prefix (1, 3, 7... 63 KiB here), each a walk of every segment
+    in it; the probe proves from its own walk which prefixes cannot open, and opens one."""
+    data = b"\xff\xd8" + segment * (100_000 // len(segment)) + encode(noise((64, 48)), "JPEG")[2:]
+    expected = django_answer(data)
+    opened: list[int] = []
+    real_open = Image.open
+
+    def counting_open(fp: object, *args: object, **kwargs: object) -> Image.Image:
+        opened.append(1)
+        return real_open(fp, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Image, "open", counting_open)
+    counting = CountingReader(data)
+    assert read_dimensions(counting, len(data)) == expected == (64, 48)
+    assert len(opened) == 1
+    # Each byte is fetched once, in order: 4 KiB, then 512 bytes at a time.
+    assert counting.reads[0] == (0, ALWAYS_REAL)
+    assert all(b == a + n for (a, n), (b, _) in itertools.pairwise(counting.reads))
+    assert counting.total < len(data) + 512
+
+
+def test_the_prefixes_the_walk_calls_short_do_not_open_in_pillow() -> None:
+    """The walk's proof, checked against Pillow: a prefix cut inside a segment does not
+    open (Django feeds more); one cut between two segments after a frame header does."""
+    head = b"\xff\xd8" + jpeg_frame(0xC0, 64, 48)
+    filler = 3072 - len(head) - 4  # a comment ending exactly at Django's second prefix
+    head += b"\xff\xfe" + struct.pack(">H", filler + 2) + b"c" * filler
+    head += b"\xff\xfe" + struct.pack(">H", 6002) + b"d" * 6000
+    data = head + encode(noise((8, 8)), "JPEG")[2:]
+    source = Source(reader(data), len(data))
+    source.real(0, ALWAYS_REAL)
+    from ikstorage.imageinfo import jpeg
+
+    jpeg.plan(source)
+    assert source.read_end is not None
+    assert source.short_prefixes == {1024, 7168}
+    for cut in (1024, 7168):
+        with pytest.raises(OSError, match="Truncated File Read"):  # Django feeds more
+            Image.open(io.BytesIO(data[:cut]))
+    with Image.open(io.BytesIO(data[:3072])) as opened:
+        assert opened.size == (64, 48)
+    assert probe(data) == django_answer(data) == (64, 48)
 
 
 def test_twelve_bit_jpeg_is_refused_like_pillow() -> None:
@@ -593,12 +653,18 @@ def test_tiff_ifd_beyond_eof_matches_django() -> None:
 def test_ico_larger_than_64_kib_is_sized_with_follow_ups() -> None:
     data = encode(noise((256, 256)), "ICO", sizes=[(256, 256), (32, 32)])
     assert len(data) > 150_000
-    s3 = ProbeReader(data)
-    assert read_dimensions(s3, len(data)) == django_answer(data) == (256, 256)
-    # Pillow decodes the largest frame, from growing prefixes: the reader fetches it
-    # in follow-ups, some of which overlap bytes it fetched before.
-    assert s3.calls == 6
-    assert len(data) < s3.fetched <= len(data) + 2 * 16_384
+    fetches: list[tuple[int, int]] = []
+
+    def fetch(offset: int, length: int) -> bytes:
+        fetches.append((offset, length))
+        return data[offset : offset + length]
+
+    s3 = RangeReader(fetch, size=len(data), first=65_536, limit=512 * 1024)  # the S3 probe's
+    assert read_dimensions(s3.read_at, len(data)) == django_answer(data) == (256, 256)
+    # Pillow decodes the largest frame, from growing prefixes: the reader fetches the rest
+    # of the file in follow-ups, each starting where the last ended and twice as large.
+    assert [length for _, length in fetches] == [65_536, 16_384, 48_128, 65_536, 3_861]
+    assert s3.fetched == len(data)
 
 
 def test_ico_whose_bitmap_frame_django_cannot_read_is_unknown() -> None:

@@ -168,3 +168,64 @@ def test_reader_errors_always_come_through(name: str, fail_at: int, error: type[
     else:
         with pytest.raises(error):
             read_dimensions(read_at, len(data))
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def _frame(marker: int, width: int, height: int, bits: int = 8) -> bytes:
+    components = b"\x01\x11\x00\x02\x11\x01\x03\x11\x01"
+    return _segment(marker, struct.pack(">BHHB", bits, height, width, 3) + components)
+
+
+@st.composite
+def jpeg_headers(draw: st.DrawFn) -> bytes:
+    """A JPEG header of many segments of every kind the walk tells apart, sized so
+    Django's prefixes (1, 3, 7 KiB) cut it anywhere: inside segments, between them,
+    between a 0xFF and its marker, in junk, before and after a frame header."""
+    exif = Image.Exif()
+    exif[0x011A] = 72.0
+    exif_block = b"Exif\0\0" + exif.tobytes()
+    pieces = st.one_of(
+        st.builds(lambda n: _segment(0xFE, b"c" * n), st.sampled_from([0, 1, 7, 600, 1500])),
+        st.builds(
+            lambda m, n: _segment(m, b"a" * n),
+            st.integers(0xE0, 0xEF),
+            st.sampled_from([0, 40, 700]),
+        ),
+        st.just(_segment(0xE1, exif_block)),
+        st.builds(
+            _frame, st.sampled_from([0xC0, 0xC2, 0xDE]), st.integers(1, 99), st.integers(1, 99)
+        ),
+        st.just(_frame(0xC1, 9, 9, bits=12)),
+        st.just(_segment(0xC4, bytes(29))),
+        st.just(_segment(0xDB, bytes(65))),
+        st.just(_segment(0xDB, bytes(11))),  # a short quantisation table: Pillow refuses it
+        st.sampled_from([b"\xff\xd0", b"\xff\xff", b"\xff\x00", b"\x00\x01"]),
+    )
+    prefix = draw(st.sampled_from([1024, 3072, 7168]))
+    body = b"\xff\xd8" + b"".join(draw(st.lists(pieces, max_size=3)))
+    body += draw(st.sampled_from([b"", _frame(0xC0, 11, 7)]))  # a frame before the cut, or not
+    while len(body) < prefix - 600:
+        body += draw(pieces)
+    gap = prefix - len(body)
+    if gap >= 4 and draw(st.booleans()):  # a segment ends exactly where the prefix cuts
+        body += _segment(0xFE, b"p" * (gap - 4))
+    # After the cut: another frame (Django answers the one before a cut between
+    # segments), an EXIF block (its DPI is looked up where the walk ends), or nothing.
+    body += draw(st.sampled_from([b"", _frame(0xDE, 13, 5), _segment(0xE1, exif_block)]))
+    body += b"".join(draw(st.lists(pieces, max_size=4)))
+    tail = seeds()["jpeg"]
+    data = body + tail[tail.index(b"\xff\xda") :]
+    if draw(st.booleans()):
+        data = data[: draw(st.integers(2, len(data)))]
+    return data
+
+
+@FUZZ
+@given(data=jpeg_headers(), sized=st.booleans())
+def test_jpeg_headers_cut_by_djangos_prefixes_get_djangos_answer(data: bytes, sized: bool) -> None:
+    """The walk proves which of Django's prefixes Pillow cannot open; the replay skips
+    those: the answer must still be Django's wherever the prefixes cut."""
+    check(data, sized=sized)

@@ -59,3 +59,18 @@ def test_a_known_size_clamps_reads() -> None:
     assert r.read_at(90, 50) == DATA[90:100]
     assert fetches == [(90, 10)]
     assert r.read_at(100, 5) == b""
+
+
+def test_a_parser_walking_on_fetches_twice_as_much_each_time() -> None:
+    r, fetches = reader(size=len(DATA), limit=1 << 20)
+    for offset in range(0, 200_000, 512):  # a long header of small segments, in order
+        assert r.read_at(offset, 512) == DATA[offset : offset + 512]
+    sizes = [FOLLOW_UP_BYTES * 2**i for i in range(4)]
+    starts = [1024 + sum(sizes[:i]) for i in range(4)]
+    assert fetches == [(0, 1024), *zip(starts, sizes, strict=True)]  # 5 requests, not 14
+    # A jump (over a skipped block) starts small again.
+    r, fetches = reader(size=len(DATA), limit=1 << 20)
+    r.read_at(0, 10)
+    r.read_at(1024, 10)
+    r.read_at(100_000, 10)
+    assert fetches == [(0, 1024), (1024, FOLLOW_UP_BYTES), (100_000, FOLLOW_UP_BYTES)]

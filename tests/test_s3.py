@@ -100,6 +100,19 @@ def test_large_exif_costs_one_more_bounded_range(s3: Any, s3_storage: Any) -> No
     assert len(data) > 200_000
 
 
+def test_a_long_header_of_tiny_segments_costs_few_ranges(s3: Any, s3_storage: Any) -> None:
+    """400 KB of empty JPEG comments before the frame: the probe walks on, each
+    follow-up twice the one before (64 KiB, then 16, 32, 64, 128 KiB, then the
+    rest of the file), instead of one 16 KiB range after another."""
+    data = b"\xff\xd8" + b"\xff\xfe\x00\x02" * 100_000 + image_bytes((64, 48))[2:]
+    s3.put_object(Bucket="media", Key="comments.jpg", Body=data)
+    storage = CachedStorage(storage=s3_storage)
+    with count_calls() as calls:
+        assert storage.image_dimensions("comments.jpg") == (64, 48)
+    assert calls.s3 == {"GetObject": 6}  # 22 with 16 KiB follow-ups
+    assert calls.probe_bytes == len(data) < 512 * 1024
+
+
 def test_stale_negative_with_file_overwrite_false(s3: Any) -> None:
     """Invariant 1 on S3: a cached "missing" never makes a taken name look free."""
     from storages.backends.s3 import S3Storage

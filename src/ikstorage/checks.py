@@ -80,7 +80,7 @@ def _configured() -> Iterator[tuple[str, Any]]:
     from ikstorage.storage import CachedStorage
 
     for alias, spec in settings.STORAGES.items():
-        if spec.get("BACKEND") in ("ikstorage.CachedStorage", "ikstorage.storage.CachedStorage"):
+        if _is_cached(spec.get("BACKEND"), CachedStorage):
             try:
                 yield f"STORAGES[{alias!r}]", storages[alias]
             except ImproperlyConfigured as exc:
@@ -91,6 +91,19 @@ def _configured() -> Iterator[tuple[str, Any]]:
             # default_storage (a LazyObject) is STORAGES["default"], checked above.
             if not isinstance(storage, LazyObject) and isinstance(storage, CachedStorage):
                 yield f"{model._meta.label}.{field.name}", storage
+
+
+def _is_cached(backend: Any, cached: type) -> bool:
+    """True if ``BACKEND`` is ``CachedStorage`` or a subclass, however its path is spelled.
+
+    A ``BACKEND`` that does not import is none of ikstorage's to report: Django
+    raises when that storage is first used.
+    """
+    try:
+        found = import_string(str(backend))
+    except Exception:
+        return False
+    return isinstance(found, type) and issubclass(found, cached)
 
 
 def check_storages(

@@ -21,6 +21,13 @@ from ikstorage.exceptions import ConfigurationError
 #: The settings this object reads, by property name.
 NAMES = ("PATCH_IMAGEFILE", "BATCH_LOOKUPS", "CACHE_RETRY_AFTER", "WARNING_INTERVAL")
 
+#: The longest lifetime a cache entry may be given: a year. Django's Redis and
+#: Memcached backends take ``int()`` of a timeout (``inf`` raises OverflowError),
+#: Redis refuses an expiry past 64 bits of milliseconds, Memcached stores one past
+#: 30 days as a 32-bit Unix time (it overflows in 2038), and the database cache as a
+#: ``datetime`` (year 9999): a year is valid on every one of them for years to come.
+MAX_LIFETIME = 365 * 24 * 60 * 60
+
 
 def _describe(value: Any) -> str:
     return f"{value!r} ({type(value).__name__})"
@@ -34,16 +41,24 @@ def _flag(name: str, default: bool) -> bool:
     return value
 
 
+def is_seconds(value: object, minimum: float = 0, maximum: float = math.inf) -> bool:
+    """True for a duration: an ``int`` or ``float``, finite, from ``minimum`` to ``maximum``.
+
+    A bool is an int to Python but never a duration; a string such as "5" is
+    rejected rather than parsed, as Django does for its own numeric settings;
+    ``inf`` and ``nan`` are no number of seconds (``nan`` fails every comparison,
+    and ``int(inf)`` raises where a cache backend converts it).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return minimum <= value <= maximum  # compared as is: a huge int is no float
+
+
 def _seconds(name: str, default: float) -> float:
     value = getattr(settings, name, default)
-    # A bool is an int to Python but never a duration; a string such as "5" is
-    # rejected rather than parsed, as Django does for its own numeric settings.
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-    ):
+    if not is_seconds(value):
         raise ConfigurationError(
             f"{name} must be a number of seconds, 0 or more (an int or a float such as "
             f"{default:g}), not {_describe(value)}."

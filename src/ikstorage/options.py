@@ -14,6 +14,7 @@ from typing import Any
 from django.core.files.storage import Storage
 
 from ikstorage.backends.base import DEFAULT_PROBE_BYTES, DEFAULT_PROBE_LIMIT
+from ikstorage.conf import MAX_LIFETIME, is_seconds
 from ikstorage.core.parts import Parts
 from ikstorage.core.policy import Policy
 from ikstorage.exceptions import ConfigurationError
@@ -160,11 +161,17 @@ def parse(given: Mapping[str, Any]) -> Options:
 
 
 def _seconds(option: str, value: Any, minimum: float = 0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= minimum:
-        none = " or None" if option == "timeout" else ""
+    """A duration the cache backends can hold: finite, at most ``MAX_LIFETIME`` (a year).
+
+    Each of these becomes a cache entry's lifetime somewhere (a record's, a URL's,
+    a lease's): ``inf`` or ``1e20`` passed here would make every save raise on
+    Redis or Memcached instead.
+    """
+    if not is_seconds(value, minimum, MAX_LIFETIME):
+        none = ", or None" if option == "timeout" else ""
         raise ConfigurationError(
-            f"CachedStorage {option!r} must be a number of seconds ≥ {minimum:g}{none}, "
-            f"not {value!r}."
+            f"CachedStorage {option!r} must be a number of seconds from {minimum:g} to "
+            f"{MAX_LIFETIME} (a year){none}, not {value!r}."
         )
     return float(value)
 

@@ -11,6 +11,11 @@ L1 is read two ways: :meth:`MetadataCache.peek` is the raw dictionary read (the
 warm page's one lookup per fact), :meth:`MetadataCache.local` the entry or
 ``None``. Lookups that may go on to L2 (:meth:`get`, :meth:`get_many`) report
 their hits and misses to the profiler (:mod:`ikstorage.metrics`).
+
+A value L2 hands back that fails validation (``DESIGN.md``, invariant 16) is
+a miss, noted in L1 as :data:`INVALID` rather than :data:`ABSENT`: a fill
+``add`` would fail on it for good, so the read path replaces it instead
+(:meth:`MetadataCache.invalid` tells it to, see :mod:`ikstorage.core.reads`).
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ikstorage import metrics
-from ikstorage.cache.health import DOWN, Health, l2
+from ikstorage.cache.health import BLOCKER, DOWN, Health, l2
 from ikstorage.cache.local import LocalCache
+from ikstorage.cache.unreadable import read_many
 from ikstorage.records import Entry, decode
 
-__all__ = ["ABSENT", "MetadataCache", "clear_local", "l1_peek"]
+__all__ = ["ABSENT", "INVALID", "MetadataCache", "clear_local", "l1_peek"]
 
 
 class _Absent:
@@ -35,6 +41,13 @@ class _Absent:
 
 
 ABSENT = _Absent()
+
+
+class _Invalid(_Absent):
+    """L1's note that L2 held a value that failed validation: a miss, to be replaced."""
+
+
+INVALID = _Invalid()
 
 
 class _Tried:
@@ -80,6 +93,20 @@ def clear_local() -> None:
             health.reset()
 
 
+def _missing(key: str, remote: Mapping[str, Any], unreadable: set[str]) -> _Absent:
+    """L1's note for a key L2 gave no entry for: nothing there, or junk to replace.
+
+    A blocker (written over a record that changed during an outage) is a
+    deliberate miss that no fill may replace until it expires: it is ``ABSENT``.
+    """
+    if key in unreadable:
+        return INVALID
+    if key not in remote:
+        return ABSENT
+    value = remote[key]
+    return ABSENT if type(value) is dict and value == BLOCKER else INVALID
+
+
 class MetadataCache:
     """The two levels for one storage: L1 shared per alias in the process, then L2."""
 
@@ -95,7 +122,15 @@ class MetadataCache:
     def local(self, key: str) -> Entry | None:
         """The entry this process holds for ``key`` (L1 only, no round trip)."""
         value = self._local.get(key)
-        return None if value is ABSENT else value
+        return None if isinstance(value, _Absent) else value
+
+    def invalid(self, key: str) -> bool:
+        """True when the last L2 read of ``key`` found a value that failed validation.
+
+        Such a value is a miss that a fill's ``add`` can never replace: the read
+        path replaces it under the name's lease instead.
+        """
+        return self._local.get(key) is INVALID
 
     def keep_locally(self, key: str, value: Entry, timeout: float | None) -> None:
         """Hold ``value`` in L1 only, for at most ``timeout`` (and the L1 timeout)."""
@@ -116,7 +151,7 @@ class MetadataCache:
         value = self.peek(key)
         if value is not None:
             metrics.cache("l1", 1, 0)
-            return None if value is ABSENT else value
+            return None if isinstance(value, _Absent) else value
         return self.get_many([key], siblings=siblings() if callable(siblings) else siblings).get(
             key
         )
@@ -136,16 +171,14 @@ class MetadataCache:
                 wanted.append(key)
                 continue
             known += 1
-            if value is not ABSENT:
+            if not isinstance(value, _Absent):
                 found[key] = value
         metrics.cache("l1", known, len(wanted))
         if not wanted:
             return found
         # Siblings this process already holds are not asked again (nor overwritten).
         fetch = wanted + [k for k in siblings if k not in wanted and self.peek(k) is None]
-        remote: dict[str, Any] = self._health.run(
-            "get_many", lambda: l2(self.alias).get_many(fetch), {}
-        )
+        remote, unreadable = read_many(self._health, self.alias, fetch)
         hits = 0
         for key in fetch:
             entry = decode(key, remote[key]) if key in remote else None
@@ -153,7 +186,8 @@ class MetadataCache:
             # A key L2 lacks is noted too, so the fill that follows (or the page
             # after a prefetch) does not ask L2 again; an absent entry never
             # answers anything, it only sends the lookup to the backend.
-            self.keep_locally(key, ABSENT if entry is None else entry, None)
+            noted = entry if entry is not None else _missing(key, remote, unreadable)
+            self.keep_locally(key, noted, None)
             if entry is not None and key in wanted:
                 found[key] = entry
                 hits += 1

@@ -11,6 +11,13 @@
    record ``add``-ed, never ``set``: a read fill cannot overwrite the record a
    save or a delete wrote meanwhile (``DESIGN.md``, invariant 2).
 
+A value in L2 that failed validation (invariant 16) is a miss too, but an
+``add`` would never replace it, so every lookup would go back to the storage.
+The fill replaces it instead, as a writer does: under the name's write lease
+(taken without waiting), and only if L2 still holds an invalid value then. A
+writer's record is written under that lease too, so a valid record written
+meanwhile is never overwritten; a writer holding it will write its own.
+
 The other reads here serve the features and tools: the shared cache's copy for
 a lease holder (:meth:`Reads.fresh`), bulk lookups without a probe for
 prewarming (:meth:`Reads.cached`), a probe and a store kept apart
@@ -30,6 +37,7 @@ from ikstorage.core.names import Names, spelling
 from ikstorage.core.parts import Parts
 from ikstorage.core.policy import Policy
 from ikstorage.core.singleflight import SingleFlight
+from ikstorage.lease import Lease, State
 from ikstorage.records import Record
 
 __all__ = ["Reads"]
@@ -66,7 +74,7 @@ class Reads:
         if isinstance(record, Record):
             return record
         # Concurrent askers in this process share one probe (single-flight).
-        return _flights.do(key, lambda: self._fill(key, name))
+        return _flights.do(key, lambda: self._fill(stored, name))
 
     def siblings(self, *own: str) -> list[str]:
         """``own`` keys plus the records and URLs of the names noted for this storage.
@@ -102,15 +110,51 @@ class Reads:
         if wanted:
             cache.get_many(wanted)
 
-    def _fill(self, key: str, name: Any) -> Record:
-        """Probe the backend for ``name`` and add the record (a read fill never overwrites)."""
-        cache = self._parts.cache
-        known = cache.local(key)  # filled by a flight that ended just before ours
+    def _fill(self, stored: str, name: Any) -> Record:
+        """Probe the backend for ``name`` and keep the record (a read fill never overwrites)."""
+        key = self._parts.keys.record(stored)
+        known = self._parts.cache.local(key)  # filled by a flight that ended just before ours
         if isinstance(known, Record):
             return known
         record = Record.of(self._parts.adapter.probe(name))
-        cache.add(key, record, self._policy.lifetime(record.exists))
+        self._keep(stored, record)
         return record
+
+    def _keep(self, stored: str, record: Record) -> bool:
+        """``add`` ``record``, or replace the invalid value L2 was found holding.
+
+        ``True`` if it was stored. The invalid value was read before the probe
+        began, so what the probe learned is no older than it.
+        """
+        cache, key = self._parts.cache, self._parts.keys.record(stored)
+        timeout = self._policy.lifetime(record.exists)
+        if not cache.invalid(key):
+            return cache.add(key, record, timeout)
+        # A holder of the lease (a save, a delete, a render) writes its own record.
+        lease = self.lease(stored, wait=0)
+        if lease.state is not State.HELD:
+            return False
+        try:
+            current = cache.fresh(key)  # what writers left before the lease was ours
+            if isinstance(current, Record) or not lease.still_held:
+                return False
+            if cache.invalid(key):
+                cache.set(key, record, timeout)
+                return True
+            return cache.add(key, record, timeout)  # gone meanwhile: a plain fill
+        finally:
+            lease.release()
+
+    def lease(self, stored: str, *, wait: float | None = None) -> Lease:
+        """The write lease of one stored name, after waiting up to ``wait`` seconds for it.
+
+        ``wait`` defaults to ``write_lease_timeout``. Check ``Lease.state``: the
+        lease may be unavailable (no cache) or timed out (another holder).
+        """
+        ttl = self._policy.write_lease_timeout
+        lease = Lease(self._parts.cache, self._parts.keys.lease(stored), ttl=ttl)
+        lease.acquire(wait=ttl if wait is None else wait)
+        return lease
 
     def fresh(self, name: Any) -> Record:
         """The record of ``name`` as the shared cache holds it (or probed), L1 skipped.
@@ -118,11 +162,11 @@ class Reads:
         For a holder of the name's lease, which must see what other processes
         wrote before it took the lease.
         """
-        key = self._parts.keys.record(self._names.canonical(name))
-        record = self._parts.cache.fresh(key)
+        stored = self._names.canonical(name)
+        record = self._parts.cache.fresh(self._parts.keys.record(stored))
         if isinstance(record, Record):
             return record
-        return self._fill(key, name)
+        return self._fill(stored, name)
 
     def shared(self, stored: str) -> Record | None:
         """What the shared cache holds for the file stored as ``stored`` (L1 skipped, no probe)."""
@@ -164,16 +208,18 @@ class Reads:
 
         A fill (``replace=False``) uses ``add``: it never overwrites a record a
         save or delete wrote meanwhile (invariant 2), and returns ``False`` then.
-        ``replace=True`` overwrites (``ikstorage_prewarm --refresh`` repairing
-        records after files changed behind ikstorage's back; a lease holder
-        writing what it made).
+        ``replace=True`` overwrites: for a holder of the name's write lease only
+        (``ikstorage_prewarm --refresh`` repairing records after files changed
+        behind ikstorage's back; a render writing what it made), so no write
+        of the name can land in between. A value that fails validation is
+        replaced either way (see :meth:`_keep`).
         """
-        key = self._parts.keys.record(self._names.canonical(name))
-        timeout = self._policy.lifetime(record.exists)
+        stored = self._names.canonical(name)
         if replace:
-            self._parts.cache.set(key, record, timeout)
+            key = self._parts.keys.record(stored)
+            self._parts.cache.set(key, record, self._policy.lifetime(record.exists))
             return True
-        return self._parts.cache.add(key, record, timeout)
+        return self._keep(stored, record)
 
     def invalidate(self, name: Any) -> None:
         """Forget everything cached about ``name``, in L2 and in this process."""

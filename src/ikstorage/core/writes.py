@@ -49,15 +49,8 @@ class Writes:
         self.hook = hook
 
     def lease(self, stored: str, *, wait: float | None = None) -> Lease:
-        """The write lease of one stored name, after waiting up to ``wait`` seconds for it.
-
-        ``wait`` defaults to ``write_lease_timeout``. Check ``Lease.state``: the
-        lease may be unavailable (no cache) or timed out (another holder).
-        """
-        ttl = self._policy.write_lease_timeout
-        lease = Lease(self._parts.cache, self._parts.keys.lease(stored), ttl=ttl)
-        lease.acquire(wait=ttl if wait is None else wait)
-        return lease
+        """The write lease of one stored name (see :meth:`.reads.Reads.lease`)."""
+        return self._reads.lease(stored, wait=wait)
 
     def save(self, name: str, content: File[Any]) -> str:
         """Store ``content`` under ``name`` (the storage's ``_save``) and write its record."""

@@ -51,12 +51,18 @@ class Source:
     def __init__(self, read_at: ReadAt, size: int | None) -> None:
         self._read_at = read_at
         self.size = size
-        self._starts: list[int] = []  # sorted starts of cached, non-adjacent ranges
+        self._starts: list[int] = []  # sorted starts of cached, non-overlapping ranges
         self._data: list[bytes] = []
         self._skip_starts: list[int] = []
         self._skip_ends: list[int] = []
         self.zeros_served = 0
         self.failure: BaseException | None = None
+        #: What a format's plan proved about the plugin that claims the file (see
+        #: :mod:`._django`): the lengths of Django's prefixes on which it stops for
+        #: want of bytes (a cut inside a segment), and the offset it never reads at or
+        #: past. Only set when no other plugin reads past ``ALWAYS_REAL`` bytes.
+        self.short_prefixes: set[int] = set()
+        self.read_end: int | None = None
 
     # -- skipped ranges -----------------------------------------------------------
 
@@ -73,9 +79,17 @@ class Source:
             return
         if self.size is None and len(self.real(end - 1, 1)) != 1:
             return  # the file ends inside: Pillow would see a truncated block
-        index = bisect.bisect_left(self._skip_starts, start)
-        self._skip_starts.insert(index, start)
-        self._skip_ends.insert(index, end)
+        starts, ends = self._skip_starts, self._skip_ends
+        if not starts or start > ends[-1]:  # after every other: a plan walks forward
+            starts.append(start)
+            ends.append(end)
+            return
+        if start >= starts[-1]:  # overlaps or touches the last one
+            ends[-1] = max(ends[-1], end)
+            return
+        index = bisect.bisect_left(starts, start)
+        starts.insert(index, start)
+        ends.insert(index, end)
         self._merge_skips()
 
     def keep(self, start: int, end: int) -> None:
@@ -194,22 +208,23 @@ class Source:
         return self._starts[-1] + len(self._data[-1]) if self._starts else 0
 
     def _store(self, offset: int, data: bytes) -> None:
+        # Kept as fetched, not merged with their neighbours: a merge copies the bytes
+        # before it, and a walk fetching 512 bytes at a time would copy the file once
+        # per fetch. Ranges never overlap (a fetch stops at the next cached start).
         index = bisect.bisect_right(self._starts, offset)
         self._starts.insert(index, offset)
         self._data.insert(index, data)
-        # Merge with neighbours so lookups stay one bisect (ranges never overlap:
-        # a fetch stops at the next cached start).
-        merged_starts: list[int] = []
-        merged_data: list[bytes] = []
-        for start, chunk in zip(self._starts, self._data, strict=True):
-            if merged_starts and start <= merged_starts[-1] + len(merged_data[-1]):
-                prev_start, prev = merged_starts[-1], merged_data[-1]
-                overlap = prev_start + len(prev) - start
-                merged_data[-1] = prev + chunk[overlap:]
-            else:
-                merged_starts.append(start)
-                merged_data.append(chunk)
-        self._starts, self._data = merged_starts, merged_data
+
+    def around(self, offset: int) -> tuple[int, bytes]:
+        """The cached range holding ``offset`` (fetched if needed): its start and its bytes.
+
+        For a walk that reads byte by byte: it indexes the range itself instead of
+        asking for each byte. ``(offset, b"")`` past the end of the file.
+        """
+        if not self.real(offset, 1):
+            return offset, b""
+        index = bisect.bisect_right(self._starts, offset) - 1
+        return self._starts[index], self._data[index]
 
     def byte(self, offset: int) -> int | None:
         """The byte at ``offset``, or None past the end of the file."""

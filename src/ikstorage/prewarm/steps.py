@@ -3,8 +3,10 @@
 The runner hands each name that some step still has work for to a worker
 thread, which runs the steps in order. A step says from the cached record
 whether it has work (so ``--only-missing`` skips a name only when no step
-has any), and does it: the metadata fill, then (``--renditions``) the
-renditions the name is missing, made from one download of the source.
+has any), and does it: the metadata fill (or, with ``--refresh``, the
+record re-read and overwritten under the name's write lease), then
+(``--renditions``) the renditions the name is missing, made from one
+download of the source.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ikstorage.imageinfo import is_image_name
+from ikstorage.lease import State
 from ikstorage.prewarm.target import Target
 from ikstorage.records import Record
 from ikstorage.renditions.binding import Renditions, renditions_of
@@ -50,18 +53,14 @@ class Step(Protocol):
 
 
 class FillRecord:
-    """Learn the record with the backend's cheapest call, and store it.
+    """Learn the record with the backend's cheapest call, and ``add`` it.
 
-    A fill uses ``add`` (it never overwrites a record a save or delete wrote
-    meanwhile: invariant 2); ``refresh`` overwrites, to repair records after
-    files changed behind ikstorage's back.
+    A fill never overwrites a record a save or delete wrote meanwhile
+    (invariant 2); ``--refresh`` overwrites, with :class:`RefreshRecord`.
     """
 
-    def __init__(self, *, refresh: bool) -> None:
-        self.refresh = refresh
-
     def pending(self, item: Item) -> bool:
-        return self.refresh or item.cached is None
+        return item.cached is None
 
     def run(self, item: Item) -> None:
         if item.listed is not None:
@@ -70,14 +69,74 @@ class FillRecord:
         else:
             record = item.target.probe(item.name)
             item.events.append("probed")
-        if self.refresh:
-            record = same_file_keeps_renditions(item.cached, record)
         item.record = record
-        stored = item.target.store(item.name, record, replace=self.refresh)
+        stored = item.target.store(item.name, record)
         item.events.append("records_written" if stored else "records_kept")
-        problem = problem_with(item.name, record)
-        if problem is not None:
-            item.problems.append(problem)
+        _report(item, record)
+
+
+class RefreshRecord:
+    """Re-read every record and overwrite it, under the name's write lease (``--refresh``).
+
+    A save or a delete holds that lease around its backend write and its record
+    write (invariant 10). Under it, nothing they write can land between what
+    the refresh reads and what it writes: the record the shared cache holds is
+    read, then the file's facts (one probe; the listing's, when they agree with
+    that record), then the record is written. A save waiting for the lease
+    writes its own record after, so an older fact never overwrites a newer
+    save, nor lists renditions the save deleted.
+
+    Facts from a listing made before the lease was taken are only ``add``-ed
+    when the cache holds no record (what a fill does). Without a cache
+    (``UNAVAILABLE``) nothing is ordered and nothing overwritten; a lease held
+    by another process past ``write_lease_timeout`` fails the name (the next
+    run retries it).
+    """
+
+    def pending(self, item: Item) -> bool:
+        return True
+
+    def run(self, item: Item) -> None:
+        target = item.target
+        stored = target.canonical(item.name)
+        lease = target.lease(stored)
+        if lease.state is State.TIMED_OUT:
+            raise RuntimeError("another process kept the file's lease past write_lease_timeout")
+        try:
+            held = lease.state is State.HELD
+            current = target.shared_record(stored) if held else item.cached
+            listed = item.listed
+            if listed is not None and (current is None or _agree(listed, current)):
+                record, probed = listed, False
+                item.events.append("from_listing")
+            else:
+                record, probed = target.probe(item.name), True
+                item.events.append("probed")
+            record = item.record = same_file_keeps_renditions(current, record)
+            overwrite = held and (probed or current is not None)
+            if overwrite and not lease.still_held:
+                raise RuntimeError("the file's lease expired before its record was written")
+            written = target.store(item.name, record, replace=overwrite)
+        finally:
+            lease.release()
+        item.events.append("records_written" if written else "records_kept")
+        _report(item, record)
+
+
+def _agree(listed: Record, current: Record) -> bool:
+    """True when a listing describes the very file the cached record does (same ETag, size)."""
+    return (
+        current.exists
+        and listed.etag is not None
+        and listed.etag == current.etag
+        and listed.size == current.size
+    )
+
+
+def _report(item: Item, record: Record) -> None:
+    problem = problem_with(item.name, record)
+    if problem is not None:
+        item.problems.append(problem)
 
 
 def same_file_keeps_renditions(old: Record | None, new: Record) -> Record:
@@ -176,6 +235,7 @@ def _renditions(item: Item) -> Renditions | None:
 
 def steps_for(*, refresh: bool, renditions: bool = False) -> tuple[Step, ...]:
     """The steps of a run, in order."""
+    record: Step = RefreshRecord() if refresh else FillRecord()
     if renditions:
-        return (FillRecord(refresh=refresh), RenderMissing(refresh=refresh))
-    return (FillRecord(refresh=refresh),)
+        return (record, RenderMissing(refresh=refresh))
+    return (record,)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from django.core.files.storage import Storage
 
 from ikstorage.cache import MetadataCache
+from ikstorage.lease import Lease
 from ikstorage.records import Record
 
 __all__ = ["Target"]
@@ -55,4 +56,12 @@ class Target(Protocol):
 
     def store(self, name: str, record: Record, *, replace: bool = False) -> bool:
         """Keep ``record`` for ``name``: ``add`` (a fill) or ``set`` (``replace``)."""
+        ...
+
+    def shared_record(self, stored: str) -> Record | None:
+        """The shared cache's record of the file stored as ``stored`` (L1 skipped, no probe)."""
+        ...
+
+    def lease(self, stored: str, *, wait: float | None = None) -> Lease:
+        """The write lease of ``stored`` (``--refresh`` overwrites records under it)."""
         ...

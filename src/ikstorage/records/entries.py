@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ikstorage.records.keys import kind_of
-from ikstorage.records.plain import FORMAT, optional_whole
+from ikstorage.records.plain import FORMAT, optional_count, optional_timestamp, text, timestamp
 from ikstorage.records.record import Record
 
 __all__ = ["DimensionsEntry", "Entry", "ModifiedEntry", "UrlEntry", "decode"]
@@ -35,10 +35,10 @@ class UrlEntry:
     def from_plain(cls, data: object) -> UrlEntry | None:
         if not isinstance(data, dict) or data.get("v") != FORMAT:
             return None
-        url, expires = data.get("u"), data.get("x")
-        if not isinstance(url, str) or not (expires is None or isinstance(expires, int | float)):
+        try:
+            return cls(url=text(data["u"]), expires=optional_timestamp(data["x"]))
+        except (KeyError, TypeError, ValueError):
             return None
-        return cls(url=url, expires=None if expires is None else float(expires))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +55,10 @@ class ModifiedEntry:
     def from_plain(cls, data: object) -> ModifiedEntry | None:
         if not isinstance(data, dict) or data.get("v") != FORMAT:
             return None
-        generation, modified = data.get("g"), data.get("m")
-        if not isinstance(generation, str) or not isinstance(modified, int | float):
+        try:
+            return cls(generation=text(data["g"]), modified=timestamp(data["m"]))
+        except (KeyError, TypeError, ValueError):
             return None
-        return cls(generation=generation, modified=float(modified))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +85,8 @@ class DimensionsEntry:
         if not isinstance(data, dict) or data.get("v") != FORMAT:
             return None
         try:
-            return cls(str(data["g"]), optional_whole(data["w"]), optional_whole(data["h"]))
-        except (KeyError, TypeError):
+            return cls(text(data["g"]), optional_count(data["w"]), optional_count(data["h"]))
+        except (KeyError, TypeError, ValueError):
             return None
 
 
@@ -97,7 +97,18 @@ class Entry(Protocol):
 
 
 def decode(key: str, value: object) -> Entry | None:
-    """The entry a plain L2 value stands for, by the kind in its key; ``None`` if unreadable."""
+    """The entry a plain L2 value stands for, by the kind in its key; ``None`` if unreadable.
+
+    Each ``from_plain`` checks every field; the catch-all here is the last line of
+    invariant 16: whatever the shared cache handed back, a page gets a miss.
+    """
+    try:
+        return _decode(key, value)
+    except Exception:  # an untrusted value: anything unreadable is a miss
+        return None
+
+
+def _decode(key: str, value: object) -> Entry | None:
     kind = kind_of(key)
     if kind == "r":
         return Record.from_plain(value)

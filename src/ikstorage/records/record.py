@@ -17,7 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ikstorage.backends.facts import Facts
-from ikstorage.records.plain import FORMAT, new_generation, optional_whole, text_pair, whole
+from ikstorage.records.plain import (
+    FORMAT,
+    count,
+    flag,
+    new_generation,
+    optional_count,
+    optional_text,
+    optional_timestamp,
+    sequence,
+    text,
+    text_pair,
+)
 
 __all__ = ["Record", "RenditionInfo"]
 
@@ -51,14 +62,18 @@ class RenditionInfo:
 
     @classmethod
     def from_plain(cls, data: object) -> RenditionInfo:
-        if not isinstance(data, list) or len(data) != 8:
-            raise TypeError(data)
-        spec, fingerprint, fmt, name, width, height, size, url = data
-        if not all(isinstance(v, str) for v in (spec, fingerprint, fmt, name)):
-            raise TypeError(data)
-        if url is not None and not isinstance(url, str):
-            raise TypeError(data)
-        return cls(spec, fingerprint, fmt, name, whole(width), whole(height), whole(size), url)
+        """Read one listed rendition back; ``TypeError``/``ValueError`` for anything else."""
+        spec, fingerprint, fmt, name, width, height, size, url = sequence(data, 8)
+        return cls(
+            text(spec),
+            text(fingerprint),
+            text(fmt),
+            text(name),
+            count(width),
+            count(height),
+            count(size),
+            optional_text(url),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,23 +157,28 @@ class Record:
 
     @classmethod
     def from_plain(cls, data: object) -> Record | None:
-        """Read a cached value back; anything of another format or shape is a miss."""
+        """Read a cached value back; anything of another format or shape is a miss.
+
+        Every field is checked (:mod:`.plain`), so a record read back can be
+        answered from without raising: a modified time converts to a ``datetime``,
+        a size is a whole number, each listed rendition is complete.
+        """
         if not isinstance(data, dict) or data.get("v") != FORMAT:
             return None
         try:
             return cls(
-                exists=bool(data["e"]),
-                size=optional_whole(data["s"]),
-                width=optional_whole(data["w"]),
-                height=optional_whole(data["h"]),
-                dimensions_known=bool(data["d"]),
-                modified=None if data["m"] is None else float(data["m"]),
-                etag=None if data["t"] is None else str(data["t"]),
-                generation=str(data["g"]),
-                renditions=tuple(RenditionInfo.from_plain(r) for r in data["r"]),
+                exists=flag(data["e"]),
+                size=optional_count(data["s"]),
+                width=optional_count(data["w"]),
+                height=optional_count(data["h"]),
+                dimensions_known=flag(data["d"]),
+                modified=optional_timestamp(data["m"]),
+                etag=optional_text(data["t"]),
+                generation=text(data["g"]),
+                renditions=tuple(RenditionInfo.from_plain(r) for r in sequence(data["r"])),
                 placeholder=text_pair(data["p"]),
-                digest=None if data["x"] is None else str(data["x"]),
-                rendition_error=None if data["f"] is None else str(data["f"]),
+                digest=optional_text(data["x"]),
+                rendition_error=optional_text(data["f"]),
             )
         except (KeyError, TypeError, ValueError):
             return None
