@@ -1,0 +1,127 @@
+"""System checks: configuration mistakes found at ``manage.py check``, not on a live page.
+
+IDs are stable and listed in ``docs/checks.md``:
+
+* ``ikstorage.E001`` — the ``cache`` option names an alias missing from ``CACHES``.
+* ``ikstorage.E002`` — the wrapped storage cannot be built.
+* ``ikstorage.E003`` — an ``IKSTORAGE_*`` setting has a wrong type or value.
+* ``ikstorage.E004`` — the cache's ``BACKEND`` does not import.
+* ``ikstorage.E005`` — the cache's backend needs a client library that is not
+  installed (``RedisCache`` without ``redis``, ``PyMemcacheCache`` without
+  ``pymemcache``, ``PyLibMCCache`` without ``pylibmc``).
+* ``ikstorage.E006`` — ``render="defer"`` without Django's Tasks framework
+  (Django 6.0+, or the ``django-tasks`` backport).
+* ``ikstorage.E007`` — ``render="defer"`` on a storage that is not an entry of
+  ``STORAGES`` (a task worker finds it by its alias).
+* ``ikstorage.W001`` — the cache is local memory while ``DEBUG`` is off: each
+  process has its own, so new processes start cold and writes in one process
+  are not seen by the others until their entries expire.
+* ``ikstorage.W002`` — the cache is the dummy cache: nothing is cached.
+* ``ikstorage.W003`` — signed URLs expire sooner than ``url_expiry_margin``:
+  they are never memoized.
+* ``ikstorage.W004`` — a Redis or Memcached cache without socket timeouts.
+* ``ikstorage.W005`` — no identity can be derived for the wrapped storage and
+  none is named (``OPTIONS["identity"]``): its records are per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import LazyObject
+from django.utils.module_loading import import_string
+
+from ikstorage.checks.caches import check_cache
+from ikstorage.checks.storage import check_storage
+from ikstorage.conf import conf
+
+
+def register() -> None:
+    checks.register(checks.Tags.caches)(check_storages)
+    checks.register()(check_settings)
+
+
+def check_settings(
+    *,
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[checks.CheckMessage]:
+    """``ikstorage.E003`` for each ``IKSTORAGE_*`` setting that would raise when read."""
+    from ikstorage.profiler.conf import options as profiler_options
+
+    errors: list[checks.CheckMessage] = [
+        checks.Error(
+            str(exc),
+            hint="See the project settings in docs/settings.md.",
+            id="ikstorage.E003",
+        )
+        for exc in conf.errors()
+    ]
+    try:
+        profiler_options()
+    except ImproperlyConfigured as exc:
+        errors.append(checks.Error(str(exc), hint="See docs/profiler.md.", id="ikstorage.E003"))
+    return errors
+
+
+def _configured() -> Iterator[tuple[str, Any]]:
+    """Every CachedStorage the project uses: STORAGES entries and model field storages."""
+    from django.core.files.storage import storages
+
+    from ikstorage.storage import CachedStorage
+
+    for alias, spec in settings.STORAGES.items():
+        if _is_cached(spec.get("BACKEND"), CachedStorage):
+            try:
+                yield f"STORAGES[{alias!r}]", storages[alias]
+            except ImproperlyConfigured as exc:
+                yield f"STORAGES[{alias!r}]", exc
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            storage = getattr(field, "storage", None)
+            # default_storage (a LazyObject) is STORAGES["default"], checked above.
+            if not isinstance(storage, LazyObject) and isinstance(storage, CachedStorage):
+                yield f"{model._meta.label}.{field.name}", storage
+
+
+def _is_cached(backend: Any, cached: type) -> bool:
+    """True if ``BACKEND`` is ``CachedStorage`` or a subclass, however its path is spelled.
+
+    A ``BACKEND`` that does not import is none of ikstorage's to report: Django
+    raises when that storage is first used.
+    """
+    try:
+        found = import_string(str(backend))
+    except Exception:
+        return False
+    return isinstance(found, type) and issubclass(found, cached)
+
+
+def check_storages(
+    *,
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    seen: set[int] = set()
+    for where, storage in _configured():
+        if isinstance(storage, ImproperlyConfigured):
+            errors.append(checks.Error(str(storage), obj=where, id="ikstorage.E002"))
+            continue
+        if id(storage) in seen:
+            continue
+        seen.add(id(storage))
+        errors += _check_one(where, storage)
+    return errors
+
+
+def _check_one(where: str, storage: Any) -> list[checks.CheckMessage]:
+    """The checks of one storage: its cache (``caches``), then what it wraps (``storage``)."""
+    return check_cache(where, storage.options.cache) + check_storage(where, storage)
