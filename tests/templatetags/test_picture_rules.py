@@ -74,8 +74,8 @@ def test_a_portrait_source_keeps_the_large_image_out_of_the_thumbnails_srcset(
     )
     assert list(srcsets) == ["source image/webp"]  # the <img> has one candidate: its src
     assert warned == [
-        "{% picture %} of 'thumb', 'large': 'large' left out, its aspect ratio differs from "
-        "'thumb''s on some images (one srcset must hold one picture at several sizes). "
+        "{% picture %} of 'thumb', 'large': 'large' left out where the aspect ratio is not "
+        "'thumb''s (one srcset holds one picture at several sizes). "
         "Use specs of one ratio, or a tag per ratio."
     ]
     html, warned = rendered('{% srcset p.image "thumb" "large" %}', photo)

@@ -153,9 +153,9 @@ def _one_shape(shown_list: list[Rendition], names: Sequence[str], tag: str) -> l
         left = [r.spec for r in shown_list if r not in kept]
         warn_once(
             (tag, *names),
-            f"{tag} of {_quoted(names)}: {_quoted(left)} left out, its aspect ratio "
-            f"differs from {first.spec!r}'s on some images (one srcset must hold one picture "
-            "at several sizes). Use specs of one ratio, or a tag per ratio.",
+            f"{tag} of {_quoted(names)}: {_quoted(left)} left out where the aspect ratio "
+            f"is not {first.spec!r}'s (one srcset holds one picture at several sizes). "
+            "Use specs of one ratio, or a tag per ratio.",
         )
     return kept
 
