@@ -42,8 +42,8 @@ Contexts, all on moto S3 in-process (bucket ``media``) with the test settings:
     on a ``CachedStorage`` saves, reads and deletes an image.
 ``gallery``
     ``STORAGES["default"]`` is a ``CachedStorage`` on S3 with the specs of
-    ``docs/templates.md`` (``thumb``: fill 200 x 150, WebP and JPEG; ``large``:
-    fit 1600 x 1600) and three ``Photo`` rows saved through it. Names:
+    ``docs/templates.md`` (``thumb``: fill 200 x 150, ``large``: fit 1600 x
+    1600, both in WebP and JPEG) and three ``Photo`` rows saved through it. Names:
     ``Photo``, ``photos``, ``photo`` (``photos/a.jpg``, 1200 x 900, "Harbour at
     dawn"), ``storage``, ``name`` (its name), ``content`` (its bytes, a
     ``ContentFile``), ``specs`` (the storage's), ``render_to_string`` (with a
@@ -241,7 +241,7 @@ LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 #: The storage the gallery's photos are saved through: docs/templates.md's specs.
 GALLERY_SPECS: dict[str, Any] = {
     "thumb": {"fill": [200, 150], "formats": ["webp", "jpeg"]},
-    "large": {"fit": [1600, 1600]},
+    "large": {"fit": [1600, 1600], "formats": ["webp", "jpeg"]},
 }
 GALLERY_STORAGES: dict[str, Any] = {
     "s3": {

@@ -125,3 +125,17 @@ class MissingRenditionError(RenditionError, LookupError):
     """
 
     default_reason = "not made yet"
+
+
+__all__ += ["MarkupWarning"]
+
+
+class MarkupWarning(UserWarning):
+    """``{% picture %}`` or ``{% srcset %}`` left something out of an image's markup.
+
+    A warning, not an error: the markup written is valid and the page is
+    shown; what is warned about (specs of another aspect ratio, a format a
+    larger spec does not make, an image without ``alt`` under ``DEBUG``) is a
+    template or spec to fix. Given once per set of specs in a process;
+    ``-W error::ikstorage.exceptions.MarkupWarning`` makes it an error (in tests).
+    """

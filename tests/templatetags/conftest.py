@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from ikstorage import CachedStorage
+from ikstorage.renditions.shapes import forget_warnings
 from tests.testapp.models import Photo
 
 SPECS: dict[str, Any] = {
@@ -34,3 +35,9 @@ def make_storage(s3_storage: Any, monkeypatch: pytest.MonkeyPatch, **options: An
 @pytest.fixture
 def storage(s3_storage: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return make_storage(s3_storage, monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def _warn_again() -> None:
+    """Each test sees the once-per-process markup warnings afresh."""
+    forget_warnings()

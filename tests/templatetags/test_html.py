@@ -69,9 +69,13 @@ def test_srcset_urls_keep_whitespace_and_a_trailing_comma_from_splitting_the_lis
     assert srcset_value(odd) == "/a%20b%09c.jpg 100w, /d,e%2C 200w"
 
 
-def test_srcset_attributes_default_sizes_to_the_widest_candidate() -> None:
+def test_srcset_attributes_default_sizes_to_the_first_given() -> None:
     renditions = [shown("/l.jpg", 1600), shown("/t.jpg", 200)]
-    assert default_sizes(renditions) == "(max-width: 1600px) 100vw, 1600px"
+    assert default_sizes(1600) == "(max-width: 1600px) 100vw, 1600px"
+    # The first spec is the size shown: a thumbnail first is shown at 200 px.
+    assert srcset_attributes(renditions[::-1]) == (
+        'srcset="/t.jpg 200w, /l.jpg 1600w" sizes="(max-width: 200px) 100vw, 200px"'
+    )
     html = srcset_attributes(renditions)
     assert isinstance(html, SafeString)
     assert html == ('srcset="/t.jpg 200w, /l.jpg 1600w" sizes="(max-width: 1600px) 100vw, 1600px"')
@@ -163,7 +167,7 @@ def test_picture_markup_with_several_widths_has_srcsets_and_one_sizes() -> None:
         [("webp", [shown("/t.webp", 200), shown("/l.webp", 1600)]), ("avif", [])],
         [thumb, large, shown("/dup.jpg", 200)],
     )
-    sizes = "(max-width: 1600px) 100vw, 1600px"
+    sizes = "(max-width: 200px) 100vw, 200px"  # the <img>'s width
     assert html == (
         f'<picture><source type="image/webp" srcset="/t.webp 200w, /l.webp 1600w" sizes="{sizes}">'
         f'<img src="/t.jpg" srcset="/t.jpg 200w, /l.jpg 1600w" sizes="{sizes}" width="200" '

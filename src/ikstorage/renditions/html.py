@@ -15,12 +15,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.utils.safestring import SafeString
 
 from ikstorage.records import Record
 from ikstorage.renditions.binding import Renditions, located, rendition, required
 from ikstorage.renditions.current import by_format, current
-from ikstorage.renditions.markup import picture_markup, srcset_attributes
+from ikstorage.renditions.markup import candidates, picture_markup, srcset_attributes
+from ikstorage.renditions.shapes import same_shape, warn_once
 from ikstorage.renditions.shown import Rendition, shown
 from ikstorage.renditions.specs import FORMATS
 
@@ -58,8 +60,9 @@ def srcset(image: Any, *specs: str, sizes: str | None = None, storage: Any = Non
 
     Each spec contributes its ``<img>`` rendition (the last of its
     ``formats``), or the source when the rendition is missing (see
-    ``missing_renditions``); equal widths are listed once. ``""`` for an
-    empty field.
+    ``missing_renditions``); equal widths are listed once, and a spec whose
+    rendition has another aspect ratio than the first spec's is left out
+    (:mod:`.shapes`, with a warning). ``""`` for an empty field.
     """
     found = located(image, storage)
     if found is None:
@@ -68,7 +71,8 @@ def srcset(image: Any, *specs: str, sizes: str | None = None, storage: Any = Non
     wanted = _specs(specs)
     renditions = required(name, where)
     record = renditions.host.metadata(name)
-    return srcset_attributes([_own(renditions, name, record, spec) for spec in wanted], sizes)
+    own = [_own(renditions, name, record, spec) for spec in wanted]
+    return srcset_attributes(_one_shape(own, wanted, "{% srcset %}"), sizes)
 
 
 def picture(
@@ -77,6 +81,7 @@ def picture(
     formats: str | Iterable[str] | None = None,
     sizes: str | None = None,
     placeholder: bool | str = False,
+    eager: bool = False,
     storage: Any = None,
     **attrs: Any,
 ) -> SafeString:
@@ -87,8 +92,11 @@ def picture(
     the last one left is the ``<img>``, the others become ``<source>``\\ s.
     When none is left the ``<img>`` is the spec's own rendition, or the source
     if that is missing too. The first spec gives the ``<img>``'s ``src``,
-    ``width`` and ``height``; further specs add ``w`` candidates (equal widths
-    listed once). ``""`` for an empty field.
+    ``width`` and ``height``; further specs of the same aspect ratio add ``w``
+    candidates (equal widths listed once), others are left out. A
+    ``<source>`` without the widest candidate is left out too, so that no
+    browser misses it. Both warn (:mod:`.shapes`). ``eager`` marks an image at
+    the top of the page. ``""`` for an empty field.
     """
     found = located(image, storage)
     if found is None:
@@ -100,21 +108,60 @@ def picture(
     record = renditions.host.metadata(name)  # the tag's one record lookup
     shown_specs = [_Shown.of(renditions, name, record, spec, wanted) for spec in names]
     first = shown_specs[0]
+    kept = _one_shape([s.img for s in shown_specs], names, "{% picture %}")
+    group = [s for s in shown_specs if s.img in kept]
     img_format = first.img.format
-    sources = [
-        (fmt, [s.by_format[fmt] for s in shown_specs if fmt in s.by_format])
-        for fmt in first.by_format
-        if fmt != img_format
-    ]
-    img_srcset = [s.by_format.get(img_format or "", s.img) for s in shown_specs]
+    img_srcset = [s.by_format.get(img_format or "", s.img) for s in group]
+    widest = max((r.width or 0 for r in candidates(img_srcset)), default=0)
+    sources = []
+    for fmt in first.by_format:
+        if fmt == img_format:
+            continue
+        listed = [s.by_format[fmt] for s in group if fmt in s.by_format]
+        if max((r.width or 0 for r in candidates(listed)), default=0) < widest:
+            lacking = [s.img.spec for s in group if fmt not in s.by_format]
+            warn_once(
+                ("{% picture %} formats", fmt, *names),
+                f"{_quoted(lacking)} made no {fmt}: the {fmt} <source> is left out, "
+                f"so that browsers showing {fmt} still get the widest candidate. Give the specs "
+                "of one <picture> the same formats.",
+            )
+            continue
+        sources.append((fmt, listed))
+    if "alt" not in attrs and django_settings.DEBUG:
+        warn_once(
+            ("alt", *names),
+            f"{{% picture %}} of {_quoted(names)} without alt: pass alt=… "
+            '(or alt="" for a decorative image).',
+        )
     return picture_markup(
         first.img,
         sources,
         img_srcset,
         sizes=sizes,
         placeholder=placeholder,
+        eager=eager,
         attrs=attrs,
     )
+
+
+def _one_shape(shown_list: list[Rendition], names: Sequence[str], tag: str) -> list[Rendition]:
+    """The renditions of the first one's aspect ratio; a warning names the specs left out."""
+    first = shown_list[0]
+    kept = [r for r in shown_list if same_shape(r, first)]
+    if len(kept) < len(shown_list):
+        left = [r.spec for r in shown_list if r not in kept]
+        warn_once(
+            (tag, *names),
+            f"{tag} of {_quoted(names)}: {_quoted(left)} left out where the aspect ratio "
+            f"is not {first.spec!r}'s (one srcset holds one picture at several sizes). "
+            "Use specs of one ratio, or a tag per ratio.",
+        )
+    return kept
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(repr(n) for n in names)
 
 
 def _own(renditions: Renditions, name: str, record: Record, spec: str) -> Rendition:

@@ -71,28 +71,38 @@ def srcset_value(renditions: Sequence[Rendition]) -> str:
     return ", ".join(f"{_candidate_url(r.url)} {r.width}w" for r in renditions)
 
 
-def default_sizes(renditions: Sequence[Rendition]) -> str:
-    """``(max-width: Wpx) 100vw, Wpx`` for the widest candidate ``W``.
+def default_sizes(width: int) -> str:
+    """``(max-width: Wpx) 100vw, Wpx`` for an image shown ``width`` pixels wide.
 
-    The image is taken to be shown at most at its widest rendition's width and
-    never wider than the viewport; a layout that shows it smaller (a grid
-    column) should pass its own ``sizes`` so the browser fetches less.
+    ``width`` is the first spec's (the ``<img>``'s ``width`` attribute): the
+    image is taken to be shown at that size, never wider than the viewport, and
+    the larger candidates serve screens of more than one pixel per CSS pixel.
+    A layout that shows it at another size (a grid column, a full-width hero
+    from a thumbnail-first list) should pass its own ``sizes``.
     """
-    widest = max(r.width or 0 for r in renditions)
-    return f"(max-width: {widest}px) 100vw, {widest}px"
+    return f"(max-width: {width}px) 100vw, {width}px"
+
+
+def _shown_width(first: Rendition | None, listed: Sequence[Rendition]) -> int:
+    """The width an image is shown at: the first spec's, else the widest candidate's."""
+    if first is not None and first.width:
+        return first.width
+    return max(r.width or 0 for r in listed)
 
 
 def srcset_attributes(renditions: Iterable[Rendition], sizes: str | None = None) -> SafeString:
     """``srcset="…" sizes="…"`` for an ``<img>``; empty when there is nothing to list.
 
     ``sizes`` defaults to :func:`default_sizes` when there are ``w``
-    descriptors, and is left out for a lone candidate unless given.
+    descriptors (the width of the first rendition given: the spec named
+    first), and is left out for a lone candidate unless given.
     """
-    listed = candidates(renditions)
+    given = list(renditions)
+    listed = candidates(given)
     if not listed:
         return SafeString("")
     html = format_html('srcset="{}"', srcset_value(listed))
-    sizes = _sizes(listed, sizes, default_sizes(listed))
+    sizes = _sizes(listed, sizes, default_sizes(_shown_width(given[0], listed)))
     if sizes is not None:
         html += format_html(' sizes="{}"', sizes)
     return html
@@ -146,6 +156,7 @@ def picture_markup(
     *,
     sizes: str | None = None,
     placeholder: bool | str = False,
+    eager: bool = False,
     attrs: Mapping[str, Any] | None = None,
 ) -> SafeString:
     """``<picture>`` with a ``<source>`` per ``(format, renditions)`` and the ``<img>``.
@@ -154,8 +165,13 @@ def picture_markup(
     ``img_srcset`` its ``srcset`` when there are several candidates. ``attrs``
     go on the ``<img>`` (``alt``, ``loading`` and ``decoding`` replace the
     defaults ``""``, ``"lazy"``, ``"async"``); ``style`` follows the placeholder.
+    ``eager`` is for an image at the top of the page: ``loading="eager"``
+    and ``fetchpriority="high"`` unless ``attrs`` say otherwise.
     """
     given = dict(attrs or {})
+    if eager:
+        given.setdefault("loading", "eager")
+        given.setdefault("fetchpriority", "high")
     taken = sorted(
         name for name in given if name.replace("_", "-").lower() in _GENERATED | {"sizes"}
     )
@@ -166,11 +182,11 @@ def picture_markup(
     listed_sources = [(fmt, candidates(found)) for fmt, found in sources]
     listed_sources = [(fmt, found) for fmt, found in listed_sources if found]
     listed_img = candidates(img_srcset)
-    # One default for the whole element, from every candidate with a descriptor:
-    # the sources and the <img> fill the same box.
+    # One default for the whole element, the <img>'s width: the sources and the
+    # <img> fill the same box.
     described = [r for _, found in listed_sources if len(found) > 1 for r in found]
     described += listed_img if len(listed_img) > 1 else []
-    default = default_sizes(described) if described else None
+    default = default_sizes(_shown_width(img, described)) if described else None
     html = SafeString("<picture>")
     for fmt, found in listed_sources:
         html += format_html(

@@ -44,7 +44,14 @@ class Settings:
         found = self.specs.get(name)
         if found is None:
             known = ", ".join(map(repr, self.specs)) or "none (OPTIONS 'specs' is empty)"
+            # An unquoted name in a template ({% picture p.image thumb %}) is an
+            # undefined variable, which Django renders as "".
+            hint = (
+                ' (quote the spec name in a template: "thumb", not thumb)'
+                if name in ("", None)
+                else ""
+            )
             raise ConfigurationError(
-                f"No rendition spec {name!r} on this storage; its specs are {known}."
+                f"No rendition spec {name!r} on this storage{hint}; its specs are {known}."
             )
         return found
