@@ -181,7 +181,7 @@ def test_errors_keep_their_attributes_through_pickle() -> None:
 
 def test_every_check_id_is_documented() -> None:
     root = Path(__file__).resolve().parent.parent
-    source = (root / "src" / "ikstorage" / "checks.py").read_text()
+    source = "".join(p.read_text() for p in (root / "src" / "ikstorage" / "checks").glob("*.py"))
     documented = set(
         re.findall(
             r"^\| `(ikstorage\.[EW]\d{3})` \|", (root / "docs" / "checks.md").read_text(), re.M
