@@ -190,8 +190,8 @@ class GCSAdapter(Adapter):
         if status == 404:
             return MISSING
         size = _size(status, headers, body)
-        if status == 416 or size == 0:  # an empty object has no byte 0 (416, or 200 empty)
-            return self._metadata(key, (None, None)) if size is None else _facts(headers, 0, None)
+        if size == 0:  # an empty object: 416 (no byte 0), or an empty body
+            return _facts(headers, 0, None)
         if size is None or headers.get("Content-Encoding"):
             # Stored compressed: the bytes served are not the bytes stored, and
             # Django reads the decompressed ones. Its metadata tells the size.
@@ -255,10 +255,17 @@ class GCSAdapter(Adapter):
 
 
 def _size(status: int, headers: Any, body: bytes) -> int | None:
-    """The object's stored size from a ranged answer; ``None`` when it does not say."""
+    """The object's stored size from an answer to a range from byte 0; ``None`` when
+    it does not say.
+
+    A 416 to a range from byte 0 says the object has no byte 0: it is empty,
+    whether or not the server adds ``Content-Range: bytes */0``.
+    """
     match = _TOTAL.match(headers.get("Content-Range") or "")
     if match:
         return int(match.group(1))
+    if status == 416:
+        return 0
     stored = headers.get("x-goog-stored-content-length")
     if stored is not None:
         return int(stored)

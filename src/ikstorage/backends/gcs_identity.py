@@ -11,8 +11,10 @@ The credentials object django-storages is given has no spelling that is the
 same in every process (its ``repr`` holds an address), so it is named by what
 it says about the principal: the service account's email and the id of its
 signing key, as digests (:func:`~ikstorage.backends.identity.digest`), never the
-key itself. Nothing here touches the network: the identity is needed before
-the first lookup.
+key itself. With ``iam_sign_blob`` the signer is ``sa_email`` (or the
+default credentials of the deployment, which the storage swaps in when it
+builds its client), so that is what names it. Nothing here touches the
+network: the identity is needed before the first lookup.
 
 Left out, because no answer depends on them: ``gzip``, ``file_overwrite``,
 ``max_memory_size``, ``blob_chunk_size`` and ``project_id`` (how a save
@@ -47,7 +49,9 @@ def gcs_identity(storage: Any, class_path: str) -> str:
         "signed": s.querystring_auth,
         "expire": seconds,
         "acl": acl,
-        "credentials": principal(s.credentials),
+        # With iam_sign_blob and no credentials, the storage swaps in the default
+        # credentials once its client is built: named the same before and after.
+        "credentials": principal(None if s.iam_sign_blob else s.credentials),
         "iam": f"{s.iam_sign_blob}:{digest(s.sa_email) if s.sa_email else None}",
     }
     return "|".join(f"{key}={value}" for key, value in parts.items())
