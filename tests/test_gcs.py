@@ -186,6 +186,20 @@ def test_upload_is_one_write_and_no_read(emulator: Emulator) -> None:
     assert blob.content_type == "image/jpeg"
 
 
+def test_gzipped_upload_size_is_learned_from_the_storage(emulator: Emulator) -> None:
+    """GoogleCloudStorage gzips the types it is told to: the stored size is not the
+    input's, so the record is left for the first reader (one request)."""
+    options = {"gzip": True, "gzip_content_types": ("image/png",)}
+    cached = CachedStorage(storage=bare(**options))
+    data = image_bytes((300, 200), "PNG")
+    with emulator.counting() as requests:
+        name = cached.save("z.png", ContentFile(data))
+        size = cached.size(name)
+    assert requests == {"write": 1, "read": 1}
+    assert size == bare().size(name) != len(data)
+    assert bare().bucket.get_blob(name).content_encoding == "gzip"
+
+
 def test_renditions_are_one_write_and_one_read(emulator: Emulator) -> None:
     adapter = CachedStorage(storage=bare()).core.files
     data = image_bytes((20, 10), "PNG")
