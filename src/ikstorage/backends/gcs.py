@@ -138,11 +138,12 @@ class GCSAdapter(Adapter):
             and upload["content_type"] in s.gzip_content_types
             and "content_encoding" not in params
         ):
-            content = s._compress_content(content)
+            compressed = s._compress_content(content)
             params["content_encoding"] = "gzip"
             # Its length, which _save leaves out: a known length is one upload
             # request, an unknown one a resumable upload of two.
-            content.size = len(content.getvalue())
+            compressed.size = len(compressed.getvalue())
+            content = compressed
         for prop, value in params.items():
             setattr(blob, prop, value)
         with self.call("write"):
