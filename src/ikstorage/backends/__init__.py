@@ -12,7 +12,8 @@ __all__ = ["Adapter", "FileSystemAdapter", "GenericAdapter", "MemoryAdapter", "a
 
 
 def adapter_for(storage: Storage, *, probe_bytes: int, probe_limit: int) -> Adapter:
-    """The most specific adapter for ``storage`` (S3 when django-storages is installed)."""
+    """The most specific adapter for ``storage`` (S3, and Google Cloud Storage when
+    google-cloud-storage is installed)."""
     try:
         from storages.backends.s3 import S3Storage
     except ImportError:  # pragma: no cover - boto3 is a core dependency
@@ -21,8 +22,26 @@ def adapter_for(storage: Storage, *, probe_bytes: int, probe_limit: int) -> Adap
         from ikstorage.backends.s3 import S3Adapter
 
         return S3Adapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)
+    gcs = _gcs_class()
+    if gcs is not None and isinstance(storage, gcs):
+        from ikstorage.backends.gcs import GCSAdapter
+
+        return GCSAdapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)
     if isinstance(storage, FileSystemStorage):
         return FileSystemAdapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)
     if isinstance(storage, InMemoryStorage):
         return MemoryAdapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)
     return GenericAdapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)
+
+
+def _gcs_class() -> type[Storage] | None:
+    """``GoogleCloudStorage`` if it can be imported (it needs google-cloud-storage)."""
+    import sys
+
+    if "storages.backends.gcloud" not in sys.modules:
+        # Never imported: no storage of that class can exist, and importing the
+        # Google libraries just to find that out would cost every process ~0.3 s.
+        return None
+    from storages.backends.gcloud import GoogleCloudStorage
+
+    return GoogleCloudStorage  # type: ignore[no-any-return]

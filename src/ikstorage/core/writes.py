@@ -63,7 +63,7 @@ class Writes:
         prepared = None if hook is None else hook.prepare(stored, content, upload)
         lease = self.lease(stored)
         try:
-            saved: str = self._parts.call("_save", name, content)
+            saved = adapter.store(name, content)
         except BaseException:
             lease.release(also=keys.facts(stored))
             raise

@@ -1,0 +1,287 @@
+"""The adapter for django-storages' ``GoogleCloudStorage``: one ranged GET answers everything.
+
+A media download with ``Range: bytes=0-65535`` tells in one request whether
+the object exists (404), its total size (``Content-Range``), its ETag, and
+hands over the header bytes that hold an image's dimensions. Names that are
+not images get the object's metadata instead (``bucket.get_blob``, what
+``GoogleCloudStorage`` itself asks), so a 2 GB video is never downloaded.
+
+The ranged GET is sent through the client's own authorized session
+(``client._http``) to the URL the client would download from
+(``Blob._get_download_url``), under the client's retry policy. The library's
+own download (``Blob.download_as_bytes(start=, end=)``) is not used: it keeps
+the body but drops the ``Content-Range`` header, so the total size would cost
+a second request. The modified time is not taken from the download either:
+``GoogleCloudStorage.get_modified_time`` answers the metadata's ``updated``
+(milliseconds), a download's ``Last-Modified`` has whole seconds; it is asked
+of the storage once, when a page wants it, and kept beside the record.
+
+Two django-storages internals are used, stable since 1.6:
+``GoogleCloudStorage._normalize_name`` (the object name, with ``location``
+applied and traversal refused) and the storage's settings attributes.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.utils import timezone
+from google.cloud.exceptions import from_http_response
+from google.cloud.storage import Blob
+from google.cloud.storage.retry import DEFAULT_RETRY
+from storages.backends.gcloud import GoogleCloudStorage
+from storages.utils import clean_name
+
+from ikstorage import metrics
+from ikstorage.backends.base import Adapter, RangeReader, class_path
+from ikstorage.backends.facts import MISSING, Facts, found
+from ikstorage.backends.gcs_identity import gcs_identity
+from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
+
+__all__ = ["GCSAdapter"]
+
+#: The total in ``bytes 0-65535/1234567``, in a 416's ``bytes */0`` (and in the
+#: ``bytes 0--1/0`` some servers answer for an empty object).
+_TOTAL = re.compile(r"bytes [^/]*/(\d+)$")
+#: Seconds to wait for the server, as the library's own downloads do.
+_TIMEOUT = 60
+
+
+class GCSAdapter(Adapter):
+    storage: GoogleCloudStorage
+
+    def identity(self) -> str:
+        return gcs_identity(self.storage, class_path(self.storage))
+
+    def _canonical(self, name: Any) -> str:
+        return self.storage._normalize_name(clean_name(name))  # type: ignore[no-any-return]
+
+    def relative(self, stored: str) -> str:
+        base = self.canonical("")
+        return stored[len(base) :] if base and stored.startswith(base) else stored
+
+    def parents(self, name: str) -> list[str]:
+        # No folders: ``exists("dir")`` is False before and after a save of ``dir/x``.
+        return []
+
+    def stored_size(self, name: str, content: File[Any], length: int | None) -> int | None:
+        """``None`` when GoogleCloudStorage will gzip the upload (its ``_save``'s rule)."""
+        s = self.storage
+        if not s.gzip:
+            return length
+        params = s.get_object_parameters(self.canonical(name))
+        content_type = params.get("content_type", mimetypes.guess_type(str(name))[0])
+        encoded = "content_encoding" in params or mimetypes.guess_type(str(name))[1]
+        if content_type in s.gzip_content_types and not encoded:
+            return None
+        return length
+
+    def modified_to_plain(self, modified: datetime) -> float | None:
+        if modified.tzinfo is None:  # made naive in the current time zone (USE_TZ off)
+            modified = timezone.make_aware(modified)
+        return modified.timestamp()
+
+    def modified_from_plain(self, timestamp: float) -> datetime | None:
+        # As get_modified_time: ``blob.updated`` (UTC) with USE_TZ, else naive in
+        # the *current* time zone.
+        aware = datetime.fromtimestamp(timestamp, tz=UTC)
+        return aware if settings.USE_TZ else timezone.make_naive(aware)
+
+    def url_lifetime(self) -> int | None:
+        """The ``expiration`` of V4 signed URLs; ``None`` when URLs are public.
+
+        An ``expiration`` that is a moment rather than a duration (a
+        ``datetime``) gives URLs that expire together: 0, never memoized.
+        """
+        s = self.storage
+        acl = (s.object_parameters or {}).get("acl", s.default_acl)
+        if acl == "publicRead" or not s.querystring_auth:
+            return None
+        expiration = s.expiration
+        if isinstance(expiration, timedelta):
+            return int(expiration.total_seconds())
+        if isinstance(expiration, int | float):
+            return int(expiration)
+        return 0
+
+    def store(self, name: str, content: File[Any]) -> str:
+        """``GoogleCloudStorage._save`` less its first request.
+
+        ``_save`` opens the name for writing, which fetches the object's
+        metadata (one GET) only to build the blob it uploads to; the upload
+        itself sends no more than the write parameters set here. So the same
+        write is done on a fresh blob: one upload, no read. A subclass with a
+        ``_save`` of its own is called as it is.
+        """
+        s = self.storage
+        if type(s)._save is not GoogleCloudStorage._save:
+            return super().store(name, content)
+        cleaned: str = clean_name(name)
+        key = s._normalize_name(cleaned)
+        content.name = cleaned
+        mime_type, mime_encoding = mimetypes.guess_type(key)
+        blob = Blob(key, s.bucket, chunk_size=s.blob_chunk_size)
+        params = s.get_object_parameters(key)
+        if mime_encoding and "content_encoding" not in params:
+            params["content_encoding"] = mime_encoding
+        upload: dict[str, Any] = {
+            "predefined_acl": params.pop("acl", s.default_acl),
+            "content_type": params.pop("content_type", mime_type),
+        }
+        if (
+            s.gzip
+            and upload["content_type"] in s.gzip_content_types
+            and "content_encoding" not in params
+        ):
+            compressed = s._compress_content(content)
+            params["content_encoding"] = "gzip"
+            # Its length, which _save leaves out: a known length is one upload
+            # request, an unknown one a resumable upload of two.
+            compressed.size = len(compressed.getvalue())
+            content = compressed
+        for prop, value in params.items():
+            setattr(blob, prop, value)
+        with self.call("write"):
+            blob.upload_from_file(
+                content,
+                rewind=True,
+                retry=DEFAULT_RETRY,
+                size=getattr(content, "size", None),
+                **upload,
+            )
+        return cleaned
+
+    def write_file(
+        self, name: str, data: bytes, *, content_type: str, cache_control: str | None
+    ) -> None:
+        """One upload, no existence check first (the name is content-addressed, so
+        writing it again writes the same bytes), with the storage's ACL and
+        object parameters and ``Cache-Control``."""
+        s = self.storage
+        key = self.canonical(name)
+        blob = Blob(key, s.bucket, chunk_size=s.blob_chunk_size)
+        params = s.get_object_parameters(key)
+        acl = params.pop("acl", s.default_acl)
+        params.pop("content_type", None)
+        params.pop("content_encoding", None)
+        for prop, value in params.items():
+            setattr(blob, prop, value)
+        if cache_control:
+            blob.cache_control = cache_control
+        with self.call("write"):
+            blob.upload_from_string(
+                data, content_type=content_type, predefined_acl=acl, retry=DEFAULT_RETRY
+            )
+
+    def read_file(self, name: str) -> bytes:
+        """One media GET (``open`` asks for the metadata first)."""
+        blob = self.storage.bucket.blob(self.canonical(name))
+        with self.call("read"):
+            data: bytes = blob.download_as_bytes(retry=DEFAULT_RETRY)
+        return data
+
+    def probe(self, name: str) -> Facts:
+        key = self.canonical(name)
+        if not is_image_name(key):
+            return self._metadata(key)
+        with self.call("probe"):
+            status, headers, body = self._get(key, 0, self.probe_bytes)
+        if status == 404:
+            return MISSING
+        size = _size(status, headers, body)
+        if size == 0:  # an empty object: 416 (no byte 0), or an empty body
+            return _facts(headers, 0, None)
+        if size is None or headers.get("Content-Encoding"):
+            # Stored compressed: the bytes served are not the bytes stored, and
+            # Django reads the decompressed ones. Its metadata tells the size.
+            return self._metadata(key)
+
+        def fetch(offset: int, length: int) -> bytes:
+            with self.call("probe_range"):
+                _, _, more = self._get(key, offset, length)
+            return more
+
+        reader = RangeReader(
+            fetch, size=size, first=self.probe_bytes, limit=self.probe_limit, initial=body
+        )
+        return _facts(headers, size, read_dimensions(reader.read_at, size))
+
+    def _get(self, key: str, offset: int, length: int) -> tuple[int, Any, bytes]:
+        """One ranged media GET: its status, headers and (at most ``length``) body bytes.
+
+        404 and 416 are answers; any other error status raises the library's
+        exception for it, after the library's retries for transient ones.
+        """
+        client = self.storage.client
+        url = self.storage.bucket.blob(key)._get_download_url(client)
+        headers = {"Range": f"bytes={offset}-{offset + length - 1}"}
+
+        def get() -> tuple[int, Any, bytes]:
+            response = client._http.request(
+                "GET", url, headers=headers, stream=True, timeout=_TIMEOUT
+            )
+            with response:
+                if response.status_code >= 400 and response.status_code not in (404, 416):
+                    raise from_http_response(response)  # type: ignore[no-untyped-call]
+                body = b""
+                # A 200 may be the whole file: read no more than asked. Bytes stored
+                # compressed are not read at all (the probe asks the metadata).
+                if response.status_code < 300 and not response.headers.get("Content-Encoding"):
+                    parts: list[bytes] = []
+                    held = 0
+                    for chunk in response.iter_content(chunk_size=min(length, 65536) or 1):
+                        parts.append(chunk)
+                        held += len(chunk)
+                        if held >= length:
+                            break
+                    body = b"".join(parts)[:length]
+                return response.status_code, response.headers, body
+
+        status, answer_headers, body = DEFAULT_RETRY(get)()
+        metrics.probe_bytes(len(body))
+        return status, answer_headers, body
+
+    def _metadata(self, key: str, dims: Dimensions | None = None) -> Facts:
+        """The object's metadata (one GET); ``dims``: what is known without reading."""
+        with self.call("probe"):
+            blob = self.storage.bucket.get_blob(key)
+        if blob is None:
+            return MISSING
+        updated = blob.updated
+        return found(
+            int(blob.size or 0),
+            (None, None) if not blob.size else dims,
+            modified=updated.timestamp() if updated is not None else None,
+            etag=blob.etag,
+        )
+
+
+def _size(status: int, headers: Any, body: bytes) -> int | None:
+    """The object's stored size from an answer to a range from byte 0; ``None`` when
+    it does not say.
+
+    A 416 to a range from byte 0 says the object has no byte 0: it is empty,
+    whether or not the server adds ``Content-Range: bytes */0``.
+    """
+    match = _TOTAL.match(headers.get("Content-Range") or "")
+    if match:
+        return int(match.group(1))
+    if status == 416:
+        return 0
+    stored = headers.get("x-goog-stored-content-length")
+    if stored is not None:
+        return int(stored)
+    if status == 200 and not headers.get("Content-Encoding"):
+        length = headers.get("Content-Length")
+        return int(length) if length is not None else None
+    return None
+
+
+def _facts(headers: Any, size: int, dims: Dimensions | None) -> Facts:
+    etag = headers.get("ETag") or headers.get("x-goog-generation")
+    return found(size, (None, None) if size == 0 else dims, etag=etag)
