@@ -13,6 +13,8 @@ IDs are stable and listed in ``docs/checks.md``:
   (Django 6.0+, or the ``django-tasks`` backport).
 * ``ikstorage.E007`` — ``render="defer"`` on a storage that is not an entry of
   ``STORAGES`` (a task worker finds it by its alias).
+* ``ikstorage.E008`` — ``CachedStorage`` is used but ``"ikstorage"`` is not in
+  ``INSTALLED_APPS`` (registered from :mod:`.installed`, not by the app).
 * ``ikstorage.W001`` — the cache is local memory while ``DEBUG`` is off: each
   process has its own, so new processes start cold and writes in one process
   are not seen by the others until their entries expire.
@@ -22,6 +24,8 @@ IDs are stable and listed in ``docs/checks.md``:
 * ``ikstorage.W004`` — a Redis or Memcached cache without socket timeouts.
 * ``ikstorage.W005`` — no identity can be derived for the wrapped storage and
   none is named (``OPTIONS["identity"]``): its records are per process.
+* ``ikstorage.W006`` — ``CACHES`` is not set: Django's default local-memory
+  cache, whatever ``DEBUG`` says.
 """
 
 from __future__ import annotations
