@@ -277,3 +277,15 @@ def test_no_caches_setting_warns_whatever_debug_says(no_caches_setting: None, de
     assert [m.id for m in found] == ["ikstorage.W006"]
     assert "ikstorage_prewarm cannot fill it" in found[0].msg
     assert "'socket_timeout': 0.25" in (found[0].hint or "")
+
+
+def test_every_broken_spec_is_reported_with_the_caches_warnings(tmp_path: Path) -> None:
+    specs = {"ok": {"width": 9}, "a": {"fil": [1, 1]}, "b": {"width": 0}}
+    no_timeouts = {"BACKEND": REDIS["BACKEND"], "LOCATION": "redis://x"}
+    with override_settings(
+        STORAGES=storages(tmp_path, specs=specs), CACHES={"default": no_timeouts}
+    ):
+        found = [m for m in checks.run_checks(tags=[checks.Tags.caches]) if m.id]
+    assert [m.id for m in found] == ["ikstorage.E002", "ikstorage.E002", "ikstorage.W004"]
+    assert [m.msg.split(" ")[1] for m in found[:2]] == ["'a'", "'b'"]
+    assert {m.obj for m in found} == {"STORAGES['default']"}

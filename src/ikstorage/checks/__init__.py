@@ -75,7 +75,10 @@ def check_settings(
 
 
 def _configured() -> Iterator[tuple[str, Any]]:
-    """Every CachedStorage the project uses: STORAGES entries and model field storages."""
+    """Every CachedStorage the project uses: STORAGES entries and model field storages.
+
+    A ``STORAGES`` entry that cannot be built comes as ``(where, (error, OPTIONS))``.
+    """
     from django.core.files.storage import storages
 
     from ikstorage.storage import CachedStorage
@@ -85,7 +88,7 @@ def _configured() -> Iterator[tuple[str, Any]]:
             try:
                 yield f"STORAGES[{alias!r}]", storages[alias]
             except ImproperlyConfigured as exc:
-                yield f"STORAGES[{alias!r}]", exc
+                yield f"STORAGES[{alias!r}]", (exc, spec.get("OPTIONS") or {})
     for model in apps.get_models():
         for field in model._meta.get_fields():
             storage = getattr(field, "storage", None)
@@ -116,13 +119,33 @@ def check_storages(
     errors: list[checks.CheckMessage] = []
     seen: set[int] = set()
     for where, storage in _configured():
-        if isinstance(storage, ImproperlyConfigured):
-            errors.append(checks.Error(str(storage), obj=where, id="ikstorage.E002"))
+        if isinstance(storage, tuple):
+            errors += _unbuilt(where, *storage)
             continue
         if id(storage) in seen:
             continue
         seen.add(id(storage))
         errors += _check_one(where, storage)
+    return errors
+
+
+def _unbuilt(where: str, error: ImproperlyConfigured, options: Any) -> list[checks.CheckMessage]:
+    """E002 for every mistake in a storage that cannot be built, and its cache's checks.
+
+    Building stops at the first mistake; a project fixing one at a time would
+    run ``check`` once per broken spec, and meet the cache's warnings last.
+    """
+    from ikstorage.renditions import spec_errors
+
+    found = [str(error)]
+    if isinstance(options, dict):
+        found += [str(e) for e in spec_errors(options.get("specs")) if str(e) not in found]
+    errors: list[checks.CheckMessage] = [
+        checks.Error(message, obj=where, id="ikstorage.E002") for message in found
+    ]
+    cache = options.get("cache", "default") if isinstance(options, dict) else None
+    if isinstance(cache, str):
+        errors += check_cache(where, cache)
     return errors
 
 
