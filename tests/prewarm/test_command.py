@@ -180,13 +180,11 @@ def run_as_own_process(*args: str) -> tuple[int, str, str]:
     return 0, out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize("enqueue", [(), ("--enqueue", "2", "--wait")])
 def test_a_process_local_cache_is_refused_when_run_as_its_own_process(
-    bucket: CachedStorage, enqueue: tuple[str, ...]
+    bucket: CachedStorage,
 ) -> None:
     # The suite's cache is LocMemCache: the records would die with the command.
-    with override_settings(TASKS=IMMEDIATE):
-        code, out, err = run_as_own_process("--prefix", "p/", "--progress", "none", *enqueue)
+    code, out, err = run_as_own_process("--prefix", "p/", "--progress", "none")
     assert code == 1
     assert out == ""
     # The system checks ran first and said why (W001), then the refusal.
@@ -200,3 +198,14 @@ def test_a_process_local_cache_is_refused_when_run_as_its_own_process(
     assert out.startswith("dry run: 24 files")
     # In this process (call_command, as here) the records outlive the command.
     assert prewarm("--prefix", "p/")["records_written"] == 24
+
+
+def test_enqueue_into_a_process_local_cache_is_refused_too(bucket: CachedStorage) -> None:
+    with override_settings(TASKS=IMMEDIATE):
+        code, out, err = run_as_own_process(
+            "--prefix", "p/", "--enqueue", "2", "--wait", "--skip-checks"
+        )
+    assert code == 1
+    assert out == ""
+    assert err.startswith("CommandError: prefix:default:p/: the cache 'default' is process-local")
+    assert bucket.core.cached_records(NAMES) == {}
