@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +215,77 @@ def test_uncommitted_and_missing_files_take_djangos_path(tmp_path: Path) -> None
 def test_other_storages_are_untouched() -> None:
     file = ImageFile(ContentFile(image_bytes((13, 5))), name="plain.jpg")
     assert (file.width, file.height) == (13, 5)
+
+
+# -- silent failures a newcomer meets -------------------------------------------
+
+WITHOUT_APP = ["django.contrib.contenttypes", "django.contrib.auth", "tests.testapp"]
+
+
+def test_cachedstorage_without_the_app_installed_is_an_error(tmp_path: Path) -> None:
+    # Registered when ikstorage.CachedStorage is resolved, not by the app's ready().
+    with override_settings(INSTALLED_APPS=WITHOUT_APP):
+        found = [
+            m for m in checks.run_checks(tags=[checks.Tags.caches]) if m.id == "ikstorage.E008"
+        ]
+        assert found == []  # no CachedStorage configured: nothing to say
+    with override_settings(
+        INSTALLED_APPS=WITHOUT_APP, STORAGES=storages(tmp_path), CACHES={"default": REDIS}
+    ):
+        found = [m for m in checks.run_checks(tags=[checks.Tags.caches]) if m.id]
+    assert [m.id for m in found] == ["ikstorage.E008"]
+    assert found[0].level == checks.ERROR
+    assert "STORAGES['default']" in found[0].msg
+    assert found[0].hint == "Add 'ikstorage' to INSTALLED_APPS."
+    # With the app installed (the suite's settings) the same storages are fine.
+    assert ids(STORAGES=storages(tmp_path), CACHES={"default": REDIS}) == []
+
+
+def test_cachedstorage_built_without_the_app_installed_logs_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A STORAGES entry is built on first use, after `check` ran: the log tells.
+    inner = CountingStorage(location=str(tmp_path))
+    with caplog.at_level("WARNING", logger="ikstorage"):
+        CachedStorage(inner)
+        assert caplog.messages == []
+        with override_settings(INSTALLED_APPS=WITHOUT_APP):
+            CachedStorage(inner)
+    assert len(caplog.messages) == 1
+    assert caplog.messages[0].startswith("ikstorage.E008: CachedStorage is used but")
+
+
+@pytest.fixture
+def no_caches_setting() -> Iterator[None]:
+    """The project's settings module sets no ``CACHES``: Django's default applies."""
+    from django.conf import Settings, settings
+
+    saved = settings._wrapped
+    settings._wrapped = Settings("tests.settings_without_caches")
+    try:
+        yield
+    finally:
+        settings._wrapped = saved
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_no_caches_setting_warns_whatever_debug_says(no_caches_setting: None, debug: bool) -> None:
+    from ikstorage.checks.caches import check_cache
+
+    with override_settings(DEBUG=debug):
+        found = check_cache("STORAGES['default']", "default")
+    assert [m.id for m in found] == ["ikstorage.W006"]
+    assert "ikstorage_prewarm cannot fill it" in found[0].msg
+    assert "'socket_timeout': 0.25" in (found[0].hint or "")
+
+
+def test_every_broken_spec_is_reported_with_the_caches_warnings(tmp_path: Path) -> None:
+    specs = {"ok": {"width": 9}, "a": {"fil": [1, 1]}, "b": {"width": 0}}
+    no_timeouts = {"BACKEND": REDIS["BACKEND"], "LOCATION": "redis://x"}
+    with override_settings(
+        STORAGES=storages(tmp_path, specs=specs), CACHES={"default": no_timeouts}
+    ):
+        found = [m for m in checks.run_checks(tags=[checks.Tags.caches]) if m.id]
+    assert [m.id for m in found] == ["ikstorage.E002", "ikstorage.E002", "ikstorage.W004"]
+    assert [m.msg.split(" ")[1] for m in found[:2]] == ["'a'", "'b'"]
+    assert {m.obj for m in found} == {"STORAGES['default']"}

@@ -197,11 +197,13 @@ def test_every_check_id_is_documented() -> None:
         "ikstorage.E005",
         "ikstorage.E006",
         "ikstorage.E007",
+        "ikstorage.E008",
         "ikstorage.W001",
         "ikstorage.W002",
         "ikstorage.W003",
         "ikstorage.W004",
         "ikstorage.W005",
+        "ikstorage.W006",
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -12,6 +13,7 @@ from django.db.migrations.autodetector import MigrationAutodetector
 from django.test import override_settings
 
 from ikstorage import CachedStorage, bypass_cache
+from ikstorage.exceptions import ConfigurationError
 from ikstorage.records import Record
 from tests.conftest import CountingStorage, Events
 from tests.images import image_bytes
@@ -270,6 +272,25 @@ def test_bypass_passes_everything_through(fs: CountingStorage, events: Events) -
 def test_unknown_option_is_named() -> None:
     with pytest.raises(ImproperlyConfigured, match="'spces'"):
         CachedStorage(storage="x", spces={})
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"spces": {}}, "got unknown option(s) 'spces' (did you mean 'specs'?); valid options"),
+        ({"timout": 5}, "got unknown option(s) 'timout' (did you mean 'timeout'?); valid"),
+        (
+            {"local_max_size": 9, "colour": 1},
+            "got unknown option(s) 'colour', 'local_max_size' "
+            "(did you mean 'local_maxsize' for 'local_max_size'?); valid",
+        ),
+        ({"colour": "blue"}, "got unknown option(s) 'colour'; valid options are cache, "),
+    ],
+)
+def test_an_unknown_option_suggests_the_closest_name(options: dict[str, Any], said: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        CachedStorage(storage="x", **options)
+    assert f"CachedStorage {said}" in str(caught.value)
 
 
 @pytest.mark.parametrize(

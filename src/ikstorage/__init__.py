@@ -35,4 +35,9 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'ikstorage' has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+    value = getattr(importlib.import_module(home), name)
+    if name == "CachedStorage":
+        # Its check must run even when the app (whose ready() registers the
+        # others) is missing from INSTALLED_APPS: see ikstorage.checks.installed.
+        importlib.import_module("ikstorage.checks.installed").register()
+    return value

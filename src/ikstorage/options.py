@@ -7,6 +7,7 @@ option, its default and the reason for it are listed in ``docs/settings.md``.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -116,8 +117,8 @@ def parse(given: Mapping[str, Any]) -> Options:
     unknown = sorted(set(given) - NAMES)
     if unknown:
         raise ConfigurationError(
-            f"CachedStorage got unknown option(s) {', '.join(map(repr, unknown))}; "
-            f"valid options are {', '.join(sorted(NAMES))}."
+            f"CachedStorage got unknown option(s) {', '.join(map(repr, unknown))}"
+            f"{_suggestions(unknown)}; valid options are {', '.join(sorted(NAMES))}."
         )
     storage = given.get("storage")
     if storage is None:
@@ -174,6 +175,20 @@ def _seconds(option: str, value: Any, minimum: float = 0) -> float:
             f"{MAX_LIFETIME} (a year){none}, not {value!r}."
         )
     return float(value)
+
+
+def _suggestions(unknown: list[str]) -> str:
+    """`` (did you mean 'timeout'?)``: the valid name closest to each unknown one, if any."""
+    close = {
+        name: match[0]
+        for name in unknown
+        if (match := difflib.get_close_matches(name, sorted(NAMES), n=1, cutoff=0.6))
+    }
+    if not close:
+        return ""
+    if len(unknown) == 1:
+        return f" (did you mean {close[unknown[0]]!r}?)"
+    return f" (did you mean {', '.join(f'{v!r} for {k!r}' for k, v in close.items())}?)"
 
 
 def _specs(value: Any) -> Mapping[str, Spec]:

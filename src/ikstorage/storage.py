@@ -17,12 +17,14 @@ Django's ``default_storage`` proxy does; setting one is an error naming it.
 
 from __future__ import annotations
 
+import logging
 import os
 import weakref
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.utils.deconstruct import deconstructible
@@ -39,6 +41,8 @@ from ikstorage.renditions.shown import Rendition
 
 __all__ = ["CachedStorage", "bypass_cache"]
 
+logger = logging.getLogger("ikstorage")
+
 #: Every CachedStorage alive, so a settings change (tests) resets what was derived.
 _live: weakref.WeakSet[CachedStorage] = weakref.WeakSet()
 
@@ -47,6 +51,20 @@ def settings_changed(setting: str) -> None:
     """Forget what each storage derived from settings (``setting_changed`` receiver)."""
     for storage in list(_live):
         storage._core.forget(setting)
+
+
+def _warn_if_not_installed() -> None:
+    """Say at run time what ``ikstorage.E008`` says at ``manage.py check``.
+
+    A ``STORAGES`` entry is imported only when first used, after the checks
+    have run, so without the app installed nothing else would tell.
+    """
+    if apps.apps_ready and not apps.is_installed("ikstorage"):
+        logger.warning(
+            "ikstorage.E008: CachedStorage is used but 'ikstorage' is not in "
+            "INSTALLED_APPS: image dimensions are not remembered and the template "
+            "tags do not load. Add 'ikstorage' to INSTALLED_APPS."
+        )
 
 
 def _rebuild(args: tuple[Any, ...], kwargs: dict[str, Any]) -> CachedStorage:
@@ -72,6 +90,7 @@ class CachedStorage(Storage):
         # The warm paths' two lookups: the name memo (a dict) and L1's raw read.
         self._memo, self._peek = core.names.memo, core.peek
         _live.add(self)
+        _warn_if_not_installed()
 
     def __reduce__(self) -> tuple[Any, ...]:
         args, kwargs = self._constructor_args

@@ -165,3 +165,47 @@ def test_combined_summary() -> None:
     assert total["files_per_second"] == 2.0
     assert total["resumed_after"] == {"a (shard 2/2)": "k"}
     assert report.text(total).startswith("8 files in 4.0 s (2 files/s), shard 1/2,2/2")
+
+
+def run_as_own_process(*args: str) -> tuple[int, str, str]:
+    """The command as ``manage.py ikstorage_prewarm`` runs it (``run_from_argv``)."""
+    from ikstorage.management.commands.ikstorage_prewarm import Command
+
+    out, err = io.StringIO(), io.StringIO()
+    command = Command(stdout=out, stderr=err)
+    try:
+        command.run_from_argv(["manage.py", "ikstorage_prewarm", *args])
+    except SystemExit as exc:
+        return int(exc.code or 0), out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def test_a_process_local_cache_is_refused_when_run_as_its_own_process(
+    bucket: CachedStorage,
+) -> None:
+    # The suite's cache is LocMemCache: the records would die with the command.
+    code, out, err = run_as_own_process("--prefix", "p/", "--progress", "none")
+    assert code == 1
+    assert out == ""
+    # The system checks ran first and said why (W001), then the refusal.
+    assert "(ikstorage.W001) The cache 'default' is process-local memory." in err
+    assert "\nCommandError: prefix:default:p/: the cache 'default' is process-local memory" in err
+    assert "gone when it exits" in err
+    assert bucket.core.cached_records(NAMES) == {}  # nothing was written
+    # A dry run writes nothing, so it may look at what a run would do.
+    code, out, _ = run_as_own_process("--prefix", "p/", "--progress", "none", "--dry-run")
+    assert code == 0
+    assert out.startswith("dry run: 24 files")
+    # In this process (call_command, as here) the records outlive the command.
+    assert prewarm("--prefix", "p/")["records_written"] == 24
+
+
+def test_enqueue_into_a_process_local_cache_is_refused_too(bucket: CachedStorage) -> None:
+    with override_settings(TASKS=IMMEDIATE):
+        code, out, err = run_as_own_process(
+            "--prefix", "p/", "--enqueue", "2", "--wait", "--skip-checks"
+        )
+    assert code == 1
+    assert out == ""
+    assert err.startswith("CommandError: prefix:default:p/: the cache 'default' is process-local")
+    assert bucket.core.cached_records(NAMES) == {}

@@ -13,6 +13,8 @@ IDs are stable and listed in ``docs/checks.md``:
   (Django 6.0+, or the ``django-tasks`` backport).
 * ``ikstorage.E007`` — ``render="defer"`` on a storage that is not an entry of
   ``STORAGES`` (a task worker finds it by its alias).
+* ``ikstorage.E008`` — ``CachedStorage`` is used but ``"ikstorage"`` is not in
+  ``INSTALLED_APPS`` (registered from :mod:`.installed`, not by the app).
 * ``ikstorage.W001`` — the cache is local memory while ``DEBUG`` is off: each
   process has its own, so new processes start cold and writes in one process
   are not seen by the others until their entries expire.
@@ -22,6 +24,8 @@ IDs are stable and listed in ``docs/checks.md``:
 * ``ikstorage.W004`` — a Redis or Memcached cache without socket timeouts.
 * ``ikstorage.W005`` — no identity can be derived for the wrapped storage and
   none is named (``OPTIONS["identity"]``): its records are per process.
+* ``ikstorage.W006`` — ``CACHES`` is not set: Django's default local-memory
+  cache, whatever ``DEBUG`` says.
 """
 
 from __future__ import annotations
@@ -71,7 +75,10 @@ def check_settings(
 
 
 def _configured() -> Iterator[tuple[str, Any]]:
-    """Every CachedStorage the project uses: STORAGES entries and model field storages."""
+    """Every CachedStorage the project uses: STORAGES entries and model field storages.
+
+    A ``STORAGES`` entry that cannot be built comes as ``(where, (error, OPTIONS))``.
+    """
     from django.core.files.storage import storages
 
     from ikstorage.storage import CachedStorage
@@ -81,7 +88,7 @@ def _configured() -> Iterator[tuple[str, Any]]:
             try:
                 yield f"STORAGES[{alias!r}]", storages[alias]
             except ImproperlyConfigured as exc:
-                yield f"STORAGES[{alias!r}]", exc
+                yield f"STORAGES[{alias!r}]", (exc, spec.get("OPTIONS") or {})
     for model in apps.get_models():
         for field in model._meta.get_fields():
             storage = getattr(field, "storage", None)
@@ -112,13 +119,33 @@ def check_storages(
     errors: list[checks.CheckMessage] = []
     seen: set[int] = set()
     for where, storage in _configured():
-        if isinstance(storage, ImproperlyConfigured):
-            errors.append(checks.Error(str(storage), obj=where, id="ikstorage.E002"))
+        if isinstance(storage, tuple):
+            errors += _unbuilt(where, *storage)
             continue
         if id(storage) in seen:
             continue
         seen.add(id(storage))
         errors += _check_one(where, storage)
+    return errors
+
+
+def _unbuilt(where: str, error: ImproperlyConfigured, options: Any) -> list[checks.CheckMessage]:
+    """E002 for every mistake in a storage that cannot be built, and its cache's checks.
+
+    Building stops at the first mistake; a project fixing one at a time would
+    run ``check`` once per broken spec, and meet the cache's warnings last.
+    """
+    from ikstorage.renditions import spec_errors
+
+    found = [str(error)]
+    if isinstance(options, dict):
+        found += [str(e) for e in spec_errors(options.get("specs")) if str(e) not in found]
+    errors: list[checks.CheckMessage] = [
+        checks.Error(message, obj=where, id="ikstorage.E002") for message in found
+    ]
+    cache = options.get("cache", "default") if isinstance(options, dict) else None
+    if isinstance(cache, str):
+        errors += check_cache(where, cache)
     return errors
 
 

@@ -23,7 +23,7 @@ DUMMY = "django.core.cache.backends.dummy.DummyCache"
 
 
 def check_cache(where: str, alias: str) -> list[checks.CheckMessage]:
-    """E001, E004, E005, W001, W002, W004: what the ``cache`` alias of a storage lacks."""
+    """E001, E004, E005, W001, W002, W004, W006: what the ``cache`` alias of a storage lacks."""
     errors: list[checks.CheckMessage] = []
     if alias not in settings.CACHES:
         errors.append(
@@ -39,7 +39,9 @@ def check_cache(where: str, alias: str) -> list[checks.CheckMessage]:
         backend = settings.CACHES[alias].get("BACKEND")
         unusable = _check_backend(where, alias, backend)
         errors += unusable or _check_timeouts(where, alias, settings.CACHES[alias])
-        if backend == LOCMEM and not settings.DEBUG:
+        if backend == LOCMEM and not settings.is_overridden("CACHES"):
+            errors.append(_implicit_locmem(where, alias))
+        elif backend == LOCMEM and not settings.DEBUG:
             errors.append(
                 checks.Warning(
                     f"The cache {alias!r} is process-local memory.",
@@ -59,6 +61,27 @@ def check_cache(where: str, alias: str) -> list[checks.CheckMessage]:
                 )
             )
     return errors
+
+
+def _implicit_locmem(where: str, alias: str) -> checks.CheckMessage:
+    """``ikstorage.W006``: no ``CACHES`` setting at all, whatever ``DEBUG`` says.
+
+    Django's default is then a local-memory cache: a newcomer who never chose
+    it learns here, not from a prewarm whose records vanish with its process,
+    that every process keeps its own records.
+    """
+    return checks.Warning(
+        f"settings.CACHES is not set, so the cache {alias!r} is Django's default: "
+        "process-local memory. Each process (each worker, each manage.py command) "
+        "keeps its own records and fills them from the storage again; "
+        "ikstorage_prewarm cannot fill it.",
+        hint="Set CACHES, e.g. {'default': {'BACKEND': "
+        "'django.core.cache.backends.redis.RedisCache', 'LOCATION': "
+        "'redis://127.0.0.1:6379/0', 'OPTIONS': {'socket_timeout': 0.25, "
+        "'socket_connect_timeout': 0.25}}} (see the README).",
+        obj=where,
+        id="ikstorage.W006",
+    )
 
 
 #: Network caches and the OPTIONS that bound how long a call may wait.

@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any, TextIO
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ikstorage.prewarm.plan import DEFAULT_BATCH_SIZE, Plan, default_workers
@@ -25,6 +26,31 @@ from ikstorage.prewarm.stats import Summary
 
 #: Exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
+
+
+#: Caches whose contents no other process sees: a prewarm into them is lost on exit.
+PROCESS_LOCAL = {
+    "django.core.cache.backends.locmem.LocMemCache": "process-local memory",
+    "django.core.cache.backends.dummy.DummyCache": "the dummy cache, which keeps nothing",
+}
+
+
+def refuse_process_local(streams: Any) -> None:
+    """Raise ``CommandError`` if a stream's cache keeps records only in this process.
+
+    Run as its own process (``manage.py ikstorage_prewarm``), the command would
+    report every record written, and every one would be gone when it exits.
+    """
+    for stream in streams:
+        alias = stream.target.cache.alias
+        backend = settings.CACHES.get(alias, {}).get("BACKEND")
+        if backend in PROCESS_LOCAL:
+            raise CommandError(
+                f"{stream.label}: the cache {alias!r} is {PROCESS_LOCAL[backend]} "
+                f"({backend}): what this command writes there is gone when it exits, "
+                "and the site's processes never see it. Point CACHES at a shared cache "
+                "(Redis, Memcached, the database or the file cache; see the README)."
+            )
 
 
 def _positive(value: str) -> int:
@@ -125,6 +151,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
 
+    #: True when run as its own process (``manage.py``), not by ``call_command``.
+    own_process = False
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        self.own_process = True
+        super().run_from_argv(argv)
+
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             plan = Plan(
@@ -167,6 +200,8 @@ class Command(BaseCommand):
                 "No file field of any installed model is stored on a CachedStorage; "
                 "name fields (app_label.Model.field) or walk a storage with --prefix."
             )
+        if self.own_process and not plan.dry_run:
+            refuse_process_local(streams)
         summary = run(plan, progress=progress, streams=streams).as_dict()
         self._finish(summary, options)
 
@@ -181,9 +216,12 @@ class Command(BaseCommand):
         from ikstorage.prewarm.runner import streams_for
 
         try:
-            streams_for(plan)  # a bad label or alias fails here, not on every worker
+            # A bad label or alias fails here, not on every worker.
+            streams = streams_for(plan)
         except SourceError as exc:
             raise CommandError(str(exc)) from None
+        if self.own_process and not plan.dry_run:
+            refuse_process_local(streams)
         results = tasks.enqueue(
             plan, options["enqueue"], backend=options["task_backend"], queue=options["queue"]
         )

@@ -3,8 +3,9 @@
 The page is rendered in this process through Django's test client, so every
 call it makes is counted and nothing else runs at the same time: the numbers
 are exact, unlike a busy server's. ``--repeat`` shows cold against warm
-renders; ``--compare`` first renders with every ``CachedStorage`` bypassed
-(the wrapped storage alone), which is what the page costs without ikstorage.
+renders; ``--compare`` first renders with every ``CachedStorage`` bypassed:
+its storage calls go to the wrapped storage, while rendition lookups still read
+the cache (a site without ikstorage would have no renditions to show).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--compare",
             action="store_true",
-            help="Also render with the cache bypassed (the wrapped storage alone), first.",
+            help="Also render with the cache bypassed, first: storage calls go to the "
+            "wrapped storage (rendition lookups still read the cache).",
         )
         parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
 
