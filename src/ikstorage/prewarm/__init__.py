@@ -9,7 +9,7 @@ The rooms, in the order a run goes through them:
 * ``selection`` - what a batch still needs, from one cache lookup;
 * ``workers`` - the thread pool that works through the names;
 * ``position`` - how far each source got (the checkpoint's low-water mark);
-* ``steps`` - the work done for one name (fill its record);
+* ``steps`` - the work done for one name (fill its record, render what it lacks);
 * ``clients`` - one boto3 client per worker thread, made cheaply;
 * ``checkpoint`` - where an interrupted run continues, in the shared cache;
 * ``report`` / ``stats`` - progress as it goes, the summary at the end;

@@ -28,6 +28,20 @@ def default_workers() -> int:
     return min(32, 8 * (os.cpu_count() or 1))
 
 
+def default_render_workers() -> int:
+    """Renders at once: the CPU cores this process may run on.
+
+    A render is CPU work (decode, resize, encode), and each holds a decoded
+    source in memory (up to the ``max_pixels`` budget of ``docs/limits.md``):
+    more renders than cores only queue for the CPU while their images add up
+    in memory.
+    """
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """One run: sources, shard and mode. See ``docs/prewarm.md`` for every option."""
@@ -48,16 +62,27 @@ class Plan:
     batch_size: int = DEFAULT_BATCH_SIZE
     #: Ignore (and drop) the checkpoint an interrupted run left, and start over.
     restart: bool = False
-    #: Also render the renditions each source lacks (``--renditions``).
-    renditions: bool = False
+    #: Also render the renditions each source lacks, on storages that declare specs
+    #: (the default; ``--no-renditions`` turns it off).
+    renditions: bool = True
+    #: Renders at once (``--render-workers``); ``None``: the cores of the machine
+    #: running the shard (:func:`default_render_workers`), so a task worker sizes its own.
+    render_workers: int | None = None
 
     def __post_init__(self) -> None:
         if self.fields and self.prefix is not None:
             raise ValueError("name model fields or a prefix, not both")
         if self.workers < 1:
             raise ValueError(f"workers must be 1 or more, not {self.workers}")
+        if self.render_workers is not None and self.render_workers < 1:
+            raise ValueError(f"render workers must be 1 or more, not {self.render_workers}")
         if self.batch_size < 1:
             raise ValueError(f"batch size must be 1 or more, not {self.batch_size}")
+
+    @property
+    def render_slots(self) -> int:
+        """How many renders may run at once in this process."""
+        return self.render_workers or default_render_workers()
 
     def for_shard(self, shard: Shard) -> Plan:
         return replace(self, shard=shard)

@@ -5,13 +5,14 @@ thread, which runs the steps in order. A step says from the cached record
 whether it has work (so ``--only-missing`` skips a name only when no step
 has any), and does it: the metadata fill (or, with ``--refresh``, the
 record re-read and overwritten under the name's write lease), then
-(``--renditions``) the renditions the name is missing, made from one
-download of the source.
+the renditions the name is missing (on storages that declare specs, unless
+``--no-renditions``), made from one download of the source.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -190,10 +191,22 @@ class RenderMissing:
     do it twice. A source the record says cannot be rendered (not an image,
     too many pixels) is skipped unless ``refresh``, whose fresh probe clears
     that verdict.
+
+    Rendering is CPU work, and each render holds a decoded source (up to the
+    ``max_pixels`` budget): renders run on ``renders``, a pool of as many
+    threads as renders may run at once (``--render-workers``), whatever the
+    number of probing threads. A pool of their own rather than a semaphore
+    around the render: the allocator keeps the peak of every thread that
+    decoded an image (one malloc arena each), so memory follows the number
+    of threads that ever rendered, not of renders at once. The probing thread
+    waits for the result; the lease is taken on the render thread, so none is
+    held while waiting. Without a pool (a dry run never renders) the render
+    runs on the calling thread.
     """
 
-    def __init__(self, *, refresh: bool) -> None:
+    def __init__(self, *, refresh: bool, renders: Executor | None = None) -> None:
         self.refresh = refresh
+        self.renders = renders
 
     def pending(self, item: Item) -> bool:
         renditions = _renditions(item)
@@ -218,7 +231,10 @@ class RenderMissing:
         if not renditions.missing(stored, record):
             return
         before = len(record.renditions)
-        after = renditions.make_missing(item.name)
+        if self.renders is None:
+            after = renditions.make_missing(item.name)
+        else:
+            after = self.renders.submit(renditions.make_missing, item.name).result()
         if after is None:
             raise RuntimeError("another process kept the file's lease past write_lease_timeout")
         made = len(after.renditions) - before
@@ -233,9 +249,11 @@ def _renditions(item: Item) -> Renditions | None:
     return found if found is not None and found.settings.specs else None
 
 
-def steps_for(*, refresh: bool, renditions: bool = False) -> tuple[Step, ...]:
-    """The steps of a run, in order."""
+def steps_for(
+    *, refresh: bool, renditions: bool = False, renders: Executor | None = None
+) -> tuple[Step, ...]:
+    """The steps of a run, in order; renders run on ``renders`` (see ``RenderMissing``)."""
     record: Step = RefreshRecord() if refresh else FillRecord()
     if renditions:
-        return (record, RenderMissing(refresh=refresh))
+        return (record, RenderMissing(refresh=refresh, renders=renders))
     return (record,)

@@ -2,9 +2,11 @@
 
 The main thread reads a batch, keeps what it still needs
 (:mod:`ikstorage.prewarm.selection`) and hands those names to the pool; each
-thread runs the steps for a name. At most two batches' worth of names wait in
-the pool, so memory does not grow with the number of files, and the next
-batch is read while the threads work. Failures are tallied as they come in,
+thread runs the steps for a name, handing a render to a second pool of
+``--render-workers`` threads (renders are CPU and memory, probes are waits).
+At most two batches' worth of names wait in the pool, so memory does not
+grow with the number of files, and the next batch is read while the threads
+work. Failures are tallied as they come in,
 from the threads' callbacks; the main thread alone decides to stop.
 """
 
@@ -22,7 +24,7 @@ from ikstorage.prewarm.report import Progress
 from ikstorage.prewarm.selection import select
 from ikstorage.prewarm.sources import Stream
 from ikstorage.prewarm.stats import Summary, Tally
-from ikstorage.prewarm.steps import Item, steps_for
+from ikstorage.prewarm.steps import Item, Step, steps_for
 
 #: The run stops when this many files failed before any succeeded: that is a wrong
 #: credential, endpoint or bucket, not a bad file, and it would fail every file.
@@ -64,7 +66,7 @@ class Fill:
         self.plan, self.streams, self.tally = plan, streams, tally
         self.progress, self.summary, self.stop = progress, summary, stop
         self.track = track
-        self.steps = steps_for(refresh=plan.refresh, renditions=plan.renditions)
+        self.steps: tuple[Step, ...] = ()
         self.window = threading.BoundedSemaphore(max(2 * plan.batch_size, 2 * plan.workers))
         self.outstanding: set[Future[Item]] = set()
         self.lock = threading.Lock()
@@ -72,10 +74,26 @@ class Fill:
         self.current: Tracker | None = None
 
     def run(self) -> None:
-        clients = ThreadClients([s.target.wrapped for s in self.streams], self.plan.workers)
+        plan = self.plan
+        renders = plan.render_slots if plan.renditions else 0
+        clients = ThreadClients([s.target.wrapped for s in self.streams], plan.workers + renders)
         pool = ThreadPoolExecutor(
-            self.plan.workers, thread_name_prefix="ikstorage-prewarm", initializer=clients.install
+            plan.workers, thread_name_prefix="ikstorage-prewarm", initializer=clients.install
         )
+        # Renders on threads of their own, as many as may run at once (RenderMissing says why).
+        render_pool = ThreadPoolExecutor(
+            max(renders, 1), thread_name_prefix="ikstorage-render", initializer=clients.install
+        )
+        self.steps = steps_for(
+            refresh=plan.refresh, renditions=plan.renditions, renders=render_pool
+        )
+        try:
+            self._run(pool)
+        finally:
+            # The probing threads wait for their renders: they end first.
+            render_pool.shutdown(wait=True)
+
+    def _run(self, pool: ThreadPoolExecutor) -> None:
         try:
             for stream in self.streams:
                 self._stream(stream, pool)

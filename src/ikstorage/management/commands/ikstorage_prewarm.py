@@ -2,7 +2,9 @@
 
 For a deploy on an empty cache, after a flush, or when ikstorage is added to
 a site with millions of files: every record is learned with the backend's
-cheapest call (one ranged GET per image on S3) before the first visitor asks.
+cheapest call (one ranged GET per image on S3), and the renditions of the
+storage's specs are made for the images that lack them, before the first
+visitor asks.
 Names come from the models' file fields, or from a walk of the storage
 (``--prefix``). Work is split into shards by a hash of the name, run here on
 threads or handed to the project's task workers (``--enqueue``). The options
@@ -13,12 +15,18 @@ from __future__ import annotations
 
 import json
 import sys
+from argparse import ArgumentTypeError
 from typing import Any, TextIO
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ikstorage.prewarm.plan import DEFAULT_BATCH_SIZE, Plan, default_workers
+from ikstorage.prewarm.plan import (
+    DEFAULT_BATCH_SIZE,
+    Plan,
+    default_render_workers,
+    default_workers,
+)
 from ikstorage.prewarm.report import progress_for, text
 from ikstorage.prewarm.shards import Shard
 from ikstorage.prewarm.sources import SourceError
@@ -54,16 +62,21 @@ def refuse_process_local(streams: Any) -> None:
 
 
 def _positive(value: str) -> int:
-    number = int(value)
+    """A count of 1 or more; argparse reports anything else with the option's name."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise ArgumentTypeError(f"a whole number of 1 or more, not {value!r}") from None
     if number < 1:
-        raise ValueError(value)
+        raise ArgumentTypeError(f"a whole number of 1 or more, not {value!r}")
     return number
 
 
 class Command(BaseCommand):
     help = (
         "Fill ikstorage's cache (exists, size, modified time, dimensions) for existing files, "
-        "from the models' file fields or a storage prefix, in parallel and in shards."
+        "and make the renditions of the storage's specs that images lack, from the models' "
+        "file fields or a storage prefix, in parallel and in shards."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -99,16 +112,35 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Count what would be done; no probe, no write."
         )
-        parser.add_argument(
+        render = parser.add_mutually_exclusive_group()
+        render.add_argument(
             "--renditions",
+            dest="renditions",
             action="store_true",
-            help="Also render the renditions each source lacks (one download per source).",
+            help="Render the renditions each image lacks, one download per image, on "
+            "storages that declare specs (the default).",
+        )
+        render.add_argument(
+            "--no-renditions",
+            dest="renditions",
+            action="store_false",
+            help="Fill the records only; renditions are made when a page first asks.",
+        )
+        parser.set_defaults(renditions=True)
+        parser.add_argument(
+            "--render-workers",
+            type=_positive,
+            default=None,
+            metavar="N",
+            help="Renders at once, each holding one decoded image (default: the CPU "
+            f"cores, {default_render_workers()} on this machine).",
         )
         parser.add_argument(
             "--workers",
             type=_positive,
             default=default_workers(),
-            help="Threads making backend calls (default: %(default)s on this machine).",
+            help="Threads making backend calls (default: %(default)s on this machine, "
+            "8 per core: they wait on the network).",
         )
         parser.add_argument(
             "--batch-size",
@@ -171,6 +203,7 @@ class Command(BaseCommand):
                 batch_size=options["batch_size"],
                 restart=options["restart"],
                 renditions=options["renditions"],
+                render_workers=options["render_workers"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
