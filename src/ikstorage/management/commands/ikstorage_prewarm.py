@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import sys
-from argparse import ArgumentTypeError
 from typing import Any, TextIO
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ikstorage.management.arguments import add_sources, positive
 from ikstorage.prewarm.plan import (
     DEFAULT_BATCH_SIZE,
     Plan,
@@ -61,17 +61,6 @@ def refuse_process_local(streams: Any) -> None:
             )
 
 
-def _positive(value: str) -> int:
-    """A count of 1 or more; argparse reports anything else with the option's name."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise ArgumentTypeError(f"a whole number of 1 or more, not {value!r}") from None
-    if number < 1:
-        raise ArgumentTypeError(f"a whole number of 1 or more, not {value!r}")
-    return number
-
-
 class Command(BaseCommand):
     help = (
         "Fill ikstorage's cache (exists, size, modified time, dimensions) for existing files, "
@@ -80,21 +69,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "fields",
-            nargs="*",
-            metavar="app_label.Model[.field]",
-            help="File fields to read names from (default: every file field on a CachedStorage).",
-        )
-        parser.add_argument(
-            "--prefix",
-            help="Walk the storage under this prefix instead of reading models ('' for all).",
-        )
-        parser.add_argument(
-            "--storage",
-            default="default",
-            help="STORAGES alias walked with --prefix (default: %(default)s).",
-        )
+        add_sources(parser)
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             "--only-missing",
@@ -129,7 +104,7 @@ class Command(BaseCommand):
         parser.set_defaults(renditions=True)
         parser.add_argument(
             "--render-workers",
-            type=_positive,
+            type=positive,
             default=None,
             metavar="N",
             help="Renders at once, each holding one decoded image (default: the CPU "
@@ -137,14 +112,14 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--workers",
-            type=_positive,
+            type=positive,
             default=default_workers(),
             help="Threads making backend calls (default: %(default)s on this machine, "
             "8 per core: they wait on the network).",
         )
         parser.add_argument(
             "--batch-size",
-            type=_positive,
+            type=positive,
             default=DEFAULT_BATCH_SIZE,
             help="Names per database query, listing page and cache lookup (default: %(default)s).",
         )
@@ -153,7 +128,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--enqueue",
-            type=_positive,
+            type=positive,
             metavar="N",
             help="Hand N shards to the task backend (django.tasks) instead of running here.",
         )

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ikstorage.management.arguments import add_sources, positive
 from ikstorage.metrics import count_calls
 from ikstorage.prewarm.plan import DEFAULT_BATCH_SIZE, Plan
 from ikstorage.prewarm.runner import streams_for
@@ -73,13 +74,6 @@ class Tally:
         }
 
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError(value)
-    return number
-
-
 class Command(BaseCommand):
     help = (
         "Find (dry run, the default) or remove (--delete) the renditions that no spec of this "
@@ -87,21 +81,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "fields",
-            nargs="*",
-            metavar="app_label.Model[.field]",
-            help="File fields to read names from (default: every file field on a CachedStorage).",
-        )
-        parser.add_argument(
-            "--prefix",
-            help="Walk the storage under this prefix instead of reading models ('' for all).",
-        )
-        parser.add_argument(
-            "--storage",
-            default="default",
-            help="STORAGES alias walked with --prefix (default: %(default)s).",
-        )
+        add_sources(parser)
         parser.add_argument(
             "--delete",
             action="store_true",
@@ -109,7 +89,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--batch-size",
-            type=_positive,
+            type=positive,
             default=DEFAULT_BATCH_SIZE,
             help="Names per database query, listing page, cache lookup and delete call "
             "(default: %(default)s).",
