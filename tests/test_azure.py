@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from django.core.files.base import ContentFile
 from django.core.files.images import get_image_dimensions
 from django.test import override_settings
 
 from ikstorage import CachedStorage
+from ikstorage.cache import clear_local
 from ikstorage.profiler import count_calls
 from tests.azure_server import ACCOUNT, CONTAINER, KEY, Azurite, start_azurite
 from tests.child import run_module
@@ -85,6 +87,24 @@ def test_dimensions_equal_djangos(azurite: Azurite) -> None:
     for name in ("big.jpg", "pic.png"):
         with storage.open(name) as fh:
             assert cached.image_dimensions(name) == get_image_dimensions(fh)
+
+
+def test_location_is_applied_and_taken_off(azurite: Azurite) -> None:
+    """``./x`` and ``x`` are one blob under ``location``; ``relative`` gives the name back."""
+    cached = CachedStorage(storage=bare(azurite, location="site"))
+    name = cached.save("p/a.jpg", ContentFile(image_bytes((12, 8))))
+    expected = bare(azurite, location="site").size(name)
+    clear_local()
+    caches["default"].clear()
+    other = CachedStorage(storage=bare(azurite, location="site"))
+    with azurite.counting() as requests:
+        assert other.image_dimensions("./p/a.jpg") == (12, 8)
+        assert other.size(name) == expected
+    assert requests == {"get": 1}
+    adapter = other.core.files
+    assert adapter.canonical("./p/a.jpg") == "site/p/a.jpg"
+    assert adapter.relative("site/p/a.jpg") == "p/a.jpg"
+    assert bare(azurite).exists("site/p/a.jpg")
 
 
 def test_missing_file_is_one_request(azurite: Azurite) -> None:
@@ -192,7 +212,13 @@ def test_identity_names_the_signer_never_its_secret(azurite: Azurite) -> None:
     sas2 = CachedStorage(
         storage=bare(azurite, connection_string=None, account_name=ACCOUNT, sas_token="sv=1&sig=t")
     )
-    identities = [c.core.identity for c in (one, other, located, keyed, sas, sas2)]
+    shared = CachedStorage(
+        storage=bare(
+            azurite,
+            connection_string=f"BlobEndpoint={azurite.endpoint};SharedAccessSignature=sv=1&sig=u",
+        )
+    )
+    identities = [c.core.identity for c in (one, other, located, keyed, sas, sas2, shared)]
     assert one.core.identity == two.core.identity
     assert len(set(identities)) == len(identities)
     for identity in identities:
@@ -206,7 +232,6 @@ def test_sas_urls_are_memoized_until_the_margin(
     azurite: Azurite, monkeypatch: pytest.MonkeyPatch, events: Events
 ) -> None:
     import ikstorage.core.answers
-    from ikstorage.cache import clear_local
 
     cached = CachedStorage(storage=bare(azurite, expiration_secs=3600), url_expiry_margin=300)
     now = [1_800_000_000.0]
