@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from http import server as http_server
 from pathlib import Path
 
+import pytest
+
 from tests.servers import free_port, unavailable, wait_for_port
 
 #: Azurite's well-known development account (its key is public, in Azure's docs).
@@ -191,3 +193,15 @@ def start_azurite() -> Iterator[Azurite]:
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def azurite_session() -> Iterator[Azurite]:
+    yield from start_azurite()
+
+
+@pytest.fixture
+def azurite(azurite_session: Azurite) -> Azurite:
+    """Azurite with an empty container ``media``."""
+    azurite_session.wipe()
+    return azurite_session

@@ -9,7 +9,6 @@ it is one ranged GET, and none once cached.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,22 +20,11 @@ from django.test import override_settings
 from ikstorage import CachedStorage
 from ikstorage.cache import clear_local
 from ikstorage.profiler import count_calls
-from tests.azure_server import ACCOUNT, CONTAINER, KEY, Azurite, start_azurite
+from tests.azure_server import ACCOUNT, CONTAINER, KEY, Azurite
 from tests.child import run_module
 from tests.conftest import Events
 from tests.images import image_bytes, jpeg_with_exif
 from tests.servers import Server
-
-
-@pytest.fixture(scope="session")
-def azurite_session() -> Iterator[Azurite]:
-    yield from start_azurite()
-
-
-@pytest.fixture
-def azurite(azurite_session: Azurite) -> Azurite:
-    azurite_session.wipe()
-    return azurite_session
 
 
 def bare(azurite: Azurite, **options: Any) -> Any:
