@@ -1,6 +1,7 @@
 """Names under a prefix of an Azure container (``--prefix`` on ``AzureStorage``).
 
-One List Blobs request returns up to 5,000 blobs with their size, ETag and
+One List Blobs request returns a page of blobs (the batch size, at most
+5,000) with their size, ETag and
 ``Last-Modified``: for a file that is not an image that *is* its whole record
 (what the adapter's HEAD would learn), so it costs no further request; an
 image still needs the probe for its dimensions.
@@ -8,7 +9,7 @@ image still needs the probe for its dimensions.
 Blobs are listed in name order, so a position is the last name of a page.
 List Blobs has no "start after a name" in every supported version of the
 SDK, so a rerun lists again from the prefix and skips the names already done
-(one request per 5,000 of them).
+(one request per page of them).
 """
 
 from __future__ import annotations
