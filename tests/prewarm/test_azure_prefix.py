@@ -91,3 +91,21 @@ def test_location_is_applied(azurite: Azurite) -> None:
         assert requests == {"list": 1}
         assert run["from_listing"] == 1
         assert storages["default"].core.cached_records(["p/a.txt"])["p/a.txt"].size == 3
+
+
+def test_a_rerun_continues_after_the_position(azurite: Azurite, cached: CachedStorage) -> None:
+    from ikstorage.prewarm.listing import prefix_stream
+
+    stream = prefix_stream(cached.core, "p/", "default")
+    with azurite.counting() as requests:
+        batches = list(stream.batches("p/09.jpg", 10))
+    assert [name for batch in batches for name in batch.names] == [
+        name for name in sorted([*IMAGES, *OTHERS]) if name > "p/09.jpg"
+    ]
+    assert [batch.position for batch in batches] == [
+        "p/09.jpg",
+        "p/19.jpg",
+        "p/docs/9.txt",
+        "p/video/2.mp4",
+    ]
+    assert requests == {"list": 4}  # the first page again, all of it done before
