@@ -111,6 +111,9 @@ def test_empty_blob(azurite: Azurite) -> None:
         assert cached.size("empty.jpg") == 0
         assert cached.image_dimensions("empty.jpg") == (None, None)
     assert requests == {"get": 1}
+    with azurite.counting() as requests:
+        assert cached.get_modified_time("empty.jpg") == bare(azurite).get_modified_time("empty.jpg")
+    assert requests == {"head": 2}  # asked once of the storage (kept), and the bare answer
 
 
 def test_non_image_is_one_head(azurite: Azurite) -> None:
