@@ -12,8 +12,8 @@ __all__ = ["Adapter", "FileSystemAdapter", "GenericAdapter", "MemoryAdapter", "a
 
 
 def adapter_for(storage: Storage, *, probe_bytes: int, probe_limit: int) -> Adapter:
-    """The most specific adapter for ``storage`` (S3, and Google Cloud Storage when
-    google-cloud-storage is installed)."""
+    """The most specific adapter for ``storage`` (S3, and Google Cloud Storage or
+    Azure Blob Storage when django-storages' module for it is in use)."""
     try:
         from storages.backends.s3 import S3Storage
     except ImportError:  # pragma: no cover - boto3 is a core dependency
@@ -27,6 +27,11 @@ def adapter_for(storage: Storage, *, probe_bytes: int, probe_limit: int) -> Adap
         from ikstorage.backends.gcs import GCSAdapter
 
         return GCSAdapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)
+    azure = _loaded_class("storages.backends.azure_storage", "AzureStorage")
+    if azure is not None and isinstance(storage, azure):
+        from ikstorage.backends.azure import AzureAdapter
+
+        return AzureAdapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)
     if isinstance(storage, FileSystemStorage):
         return FileSystemAdapter(storage, probe_bytes=probe_bytes, probe_limit=probe_limit)
     if isinstance(storage, InMemoryStorage):
@@ -45,3 +50,13 @@ def _gcs_class() -> type[Storage] | None:
     from storages.backends.gcloud import GoogleCloudStorage
 
     return GoogleCloudStorage  # type: ignore[no-any-return]
+
+
+def _loaded_class(module: str, name: str) -> type[Storage] | None:
+    """Class ``name`` of ``module`` if that module was already imported, else ``None``
+    (no storage of the class can exist; importing the SDK to find out costs time)."""
+    import sys
+
+    loaded = sys.modules.get(module)
+    found: type[Storage] | None = getattr(loaded, name, None) if loaded is not None else None
+    return found

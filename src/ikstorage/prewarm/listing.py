@@ -3,8 +3,9 @@
 On ``S3Storage`` one ``ListObjectsV2`` call returns up to 1,000 keys with
 their size, ETag and modified time: for a file that is not an image that *is*
 its whole record, so it costs no further call; an image still needs the
-probe for its dimensions. Other storages are walked with ``listdir``, and
-every name is probed.
+probe for its dimensions. ``AzureStorage`` is listed the same way
+(:mod:`ikstorage.prewarm.azure_listing`). Other storages are walked with
+``listdir``, and every name is probed.
 
 Both walks return names in lexicographic order, so a position is simply the
 last name of a batch and a rerun continues after it (``StartAfter`` on S3).
@@ -13,20 +14,26 @@ last name of a batch and a rerun continues after it (``StartAfter`` on S3).
 from __future__ import annotations
 
 import posixpath
+import sys
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ikstorage.imageinfo import is_image_name
 from ikstorage.prewarm.sources import Batch
 from ikstorage.prewarm.target import Target
 from ikstorage.records import Record
 
+if TYPE_CHECKING:
+    from ikstorage.prewarm.azure_listing import AzurePrefixStream
+
 #: Most keys one ListObjectsV2 call returns.
 S3_PAGE = 1000
 
 
-def prefix_stream(target: Target, prefix: str, alias: str) -> S3PrefixStream | WalkStream:
+def prefix_stream(
+    target: Target, prefix: str, alias: str
+) -> S3PrefixStream | AzurePrefixStream | WalkStream:
     """The walk that fits the storage ``alias`` names."""
     try:
         from storages.backends.s3 import S3Storage
@@ -34,6 +41,11 @@ def prefix_stream(target: Target, prefix: str, alias: str) -> S3PrefixStream | W
         S3Storage = None
     if S3Storage is not None and isinstance(target.wrapped, S3Storage):
         return S3PrefixStream(target, prefix, alias)
+    azure = sys.modules.get("storages.backends.azure_storage")  # imported: it may be in use
+    if azure is not None and isinstance(target.wrapped, azure.AzureStorage):
+        from ikstorage.prewarm.azure_listing import AzurePrefixStream
+
+        return AzurePrefixStream(target, prefix, alias)
     return WalkStream(target, prefix, alias)
 
 

@@ -1,0 +1,79 @@
+"""Names under a prefix of an Azure container (``--prefix`` on ``AzureStorage``).
+
+One List Blobs request returns a page of blobs (the batch size, at most
+5,000) with their size, ETag and
+``Last-Modified``: for a file that is not an image that *is* its whole record
+(what the adapter's HEAD would learn), so it costs no further request; an
+image still needs the probe for its dimensions.
+
+Blobs are listed in name order, so a position is the last name of a page.
+List Blobs has no "start after a name" in every supported version of the
+SDK, so a rerun lists again from the prefix and skips the names already done
+(one request per page of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from storages.utils import clean_name
+
+from ikstorage.imageinfo import is_image_name
+from ikstorage.prewarm.sources import Batch
+from ikstorage.prewarm.target import Target
+from ikstorage.records import Record
+
+#: Most blobs one List Blobs request returns.
+AZURE_PAGE = 5000
+
+
+class AzurePrefixStream:
+    """Blobs under a prefix of the container (the storage's ``location`` applied)."""
+
+    def __init__(self, target: Target, prefix: str, alias: str) -> None:
+        self.target = target
+        self.prefix = prefix
+        self.label = f"prefix:{alias}:{prefix}"
+        wrapped: Any = target.wrapped
+        self.storage = wrapped
+        location = clean_name(wrapped.location or "").strip("/")
+        #: Blob names of stored names start with this (the ``location`` and a slash).
+        self.base = f"{location}/" if location else ""
+        self.key_prefix = self.base + (clean_name(prefix).lstrip("/") if prefix else "")
+
+    def total(self) -> int | None:
+        return None  # unknown until listed
+
+    def batches(self, after: str | None, size: int) -> Iterator[Batch]:
+        pages = self.storage.client.list_blobs(
+            name_starts_with=self.key_prefix or None,
+            results_per_page=min(size, AZURE_PAGE),
+            timeout=self.storage.timeout,
+        ).by_page()
+        for page in pages:
+            names: list[str] = []
+            listed: dict[str, Record] = {}
+            last: str | None = None
+            for blob in page:
+                key: str = blob.name
+                last = key[len(self.base) :]
+                if after is not None and last <= after:
+                    continue  # done by an earlier run
+                names.append(last)
+                if not is_image_name(last):
+                    listed[last] = listed_record(blob)
+            if last is not None:
+                yield Batch(names, listed, position=last, calls=1)
+
+
+def listed_record(blob: Any) -> Record:
+    """The record of a listed blob, as the adapter's HEAD would give it."""
+    size = int(blob.size or 0)
+    modified = blob.last_modified
+    return Record.found(
+        size,
+        (None, None) if size == 0 else None,
+        modified=None if modified is None else modified.timestamp(),
+        etag=blob.etag,
+    )
