@@ -256,6 +256,46 @@ def test_cachedstorage_built_without_the_app_installed_logs_why(
 
 
 @pytest.fixture
+def hooks_removed() -> Iterator[None]:
+    """Django's file classes as a project without the app has them."""
+    from ikstorage.patches import descriptor
+
+    hooks.uninstall()
+    descriptor.uninstall()
+    try:
+        yield
+    finally:
+        hooks.install()
+        descriptor.install()
+
+
+@pytest.mark.django_db
+def test_without_the_app_the_storage_installs_the_hooks(
+    tmp_path: Path, hooks_removed: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The README's settings with the INSTALLED_APPS line forgotten: the storage,
+    # looked up by its dotted path on first use, installs what the app would.
+    from django.core.files.storage import default_storage
+
+    from ikstorage.patches import descriptor
+
+    with override_settings(INSTALLED_APPS=WITHOUT_APP, STORAGES=storages(tmp_path)):
+        assert not hooks.installed()
+        assert not descriptor.installed()
+        with caplog.at_level("WARNING", logger="ikstorage"):
+            photo = Photo.objects.create(image=ContentFile(image_bytes((64, 48)), name="a.jpg"))
+        assert hooks.installed()
+        assert descriptor.installed()
+        assert [m.split(":")[0] for m in caplog.messages] == ["ikstorage.E008"]
+        default_storage.wrapped.calls.clear()
+        fresh = Photo.objects.get(pk=photo.pk)
+        assert (fresh.image.width, fresh.image.height) == (64, 48)
+        assert default_storage.wrapped.calls == {}  # no open, no size: the cache answered
+        found = [m.id for m in checks.run_checks(tags=[checks.Tags.caches])]
+        assert found.count("ikstorage.E008") == 1
+
+
+@pytest.fixture
 def no_caches_setting() -> Iterator[None]:
     """The project's settings module sets no ``CACHES``: Django's default applies."""
     from django.conf import Settings, settings

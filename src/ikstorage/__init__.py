@@ -37,7 +37,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'ikstorage' has no attribute {name!r}")
     value = getattr(importlib.import_module(home), name)
     if name == "CachedStorage":
-        # Its check must run even when the app (whose ready() registers the
-        # others) is missing from INSTALLED_APPS: see ikstorage.checks.installed.
-        importlib.import_module("ikstorage.checks.installed").register()
+        # The app may be missing from INSTALLED_APPS: its check must still run
+        # and its hooks still be installed (ikstorage.apps.cached_storage_resolved).
+        importlib.import_module("ikstorage.apps").cached_storage_resolved()
     return value

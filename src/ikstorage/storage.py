@@ -62,8 +62,9 @@ def _warn_if_not_installed() -> None:
     if apps.apps_ready and not apps.is_installed("ikstorage"):
         logger.warning(
             "ikstorage.E008: CachedStorage is used but 'ikstorage' is not in "
-            "INSTALLED_APPS: image dimensions are not remembered and the template "
-            "tags do not load. Add 'ikstorage' to INSTALLED_APPS."
+            "INSTALLED_APPS: the template tags do not load and the other checks do "
+            "not run (the dimension hook is installed all the same). Add 'ikstorage' "
+            "to INSTALLED_APPS."
         )
 
 

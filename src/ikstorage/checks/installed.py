@@ -1,13 +1,15 @@
 """``ikstorage.E008``: ``CachedStorage`` is used but the ``ikstorage`` app is not installed.
 
-Without the app nothing installs the dimension hook or the lookup batching,
-and none of the other checks is registered: every page makes the same storage
-calls for image dimensions as before, and ``manage.py check`` says nothing.
-A check registered in ``AppConfig.ready()`` never runs when the app is
-missing, so this one is registered when ``ikstorage.CachedStorage`` is first
-resolved (a model field's storage, a ``STORAGES`` entry being built, an
-import in the project's code): :func:`register` is called from the package's
-``__getattr__``. Django's registry is a set, so registering it again is a no-op.
+Without the app none of the other checks is registered and the
+``{% load ikstorage %}`` tags do not load. A check registered in
+``AppConfig.ready()`` never runs when the app is missing, so this one is
+registered when ``ikstorage.CachedStorage`` is first resolved (a model
+field's storage, a ``STORAGES`` entry being built, an import in the
+project's code), from the package's ``__getattr__`` through
+:func:`ikstorage.apps.cached_storage_resolved`, which also installs the hooks
+the app would have installed. A ``STORAGES`` entry alone is resolved only
+when first used, after ``manage.py check`` has run: the storage then logs the
+same message. Django's registry is a set, so registering again is a no-op.
 """
 
 from __future__ import annotations
@@ -43,9 +45,9 @@ def check_installed(
     return [
         checks.Error(
             f"CachedStorage is used ({', '.join(users)}) but 'ikstorage' is not in "
-            "INSTALLED_APPS: image dimensions are not remembered (each page asks the "
-            "storage as before), the {% load ikstorage %} tags do not load, and the other "
-            "ikstorage checks do not run.",
+            "INSTALLED_APPS: the {% load ikstorage %} tags do not load and the other "
+            "ikstorage checks do not run. (The dimension hook and lookup batching are "
+            "installed when the storage is first used, so pages are not slower.)",
             hint="Add 'ikstorage' to INSTALLED_APPS.",
             id="ikstorage.E008",
         )
