@@ -211,3 +211,14 @@ INSTALLED_APPS += ["gallery"]  # the reader's app with the gallery
     assert prewarm_requests == {"GET-ranged": PHOTOS}, prewarm_requests
     assert first == [], first
     assert second == [], second
+
+    # 4. The same site with the INSTALLED_APPS line forgotten: `check` cannot
+    # know (the STORAGES entry is a string until first used), but the page,
+    # in a new process, stays free of S3 calls and its log names the fix.
+    line = next(x for x in use_it.splitlines() if x.startswith("INSTALLED_APPS"))
+    settings.write_text(generated + reader + use_it.replace(line, "") + own_keys)
+    counter.take()
+    forgot = run(["python", "manage.py", "shell", "-c", PAGE], project)
+    assert json.loads(forgot.stdout.strip().splitlines()[-1])[:2] == [200, PHOTOS]
+    assert counter.take() == []
+    assert "ikstorage.E008: CachedStorage is used but 'ikstorage' is not in" in forgot.stderr
