@@ -77,7 +77,7 @@ class RenditionError(IkStorageError):
 
     ``reason`` is a short stable code (a plain string a record can hold) so the
     failure can be remembered and not retried: ``"empty"``, ``"not-an-image"``,
-    ``"corrupt"``, ``"too-many-pixels"``, ``"too-many-scans"`` or
+    ``"corrupt"``, ``"too-many-pixels"``, ``"output-too-large"``, ``"too-many-scans"`` or
     ``"encode-failed"``. Retrying the
     same bytes gives the same answer for every reason but ``"encode-failed"``.
     """

@@ -107,11 +107,11 @@ def test_an_upscaled_animation_counts_its_frames_at_the_output_size() -> None:
     # 5 frames of 40x30 are 6000 pixels; upscaled to 400x300 and held, 600000.
     data = gif((40, 30), [Frame((40, 30), colour=n % 4) for n in range(5)])
     spec = Spec("big", fit=(400, 300), upscale=True, format="webp")
-    rendered = render(io.BytesIO(data), [spec], max_pixels=100_000)
+    rendered = render(io.BytesIO(data), [spec], max_pixels=150_000)
     assert [(o.frames, o.width, o.height) for o in rendered.outputs] == [(1, 400, 300)]
     assert rendered.notes == (
         "5 frames of 40x30 (an output of 120000 pixels a frame) exceed the budget "
-        "(300 frames, 100000 pixels in all): first frame only.",
+        "(300 frames, 150000 pixels in all): first frame only.",
     )
     assert render(io.BytesIO(data), [spec], max_pixels=600_000).outputs[0].frames == 5
 
@@ -256,3 +256,27 @@ def test_scans_are_counted_from_markers_not_from_bytes_that_look_like_them() -> 
     counted = {what: scan_count(io.BytesIO(data)) for what, (data, _) in cases.items()}
     assert counted == {what: expected for what, (_, expected) in cases.items()}
     assert scan_count(io.BytesIO(jpeg_scans(2000, (64, 48))), stop_after=10**6) == 2000
+
+
+def test_an_upscaling_spec_on_a_thin_source_is_refused_before_decoding(
+    decoded: list[tuple[str, tuple[int, int]]],
+) -> None:
+    # 2 x 1000 pixels pass every input check; width=2000 with upscale plans 2000 x 1,000,000.
+    strip = save(Image.new("RGB", (2, 1000), RED), "JPEG")
+    specs = [Spec("small", fit=(40, 30)), Spec("wide", width=2000, upscale=True)]
+    with pytest.raises(TooManyPixelsError) as caught:
+        render(io.BytesIO(strip), specs)
+    assert caught.value.reason == "output-too-large"
+    assert (caught.value.width, caught.value.height, caught.value.limit) == (
+        2000,
+        1_000_000,
+        50_000_000,
+    )
+    assert "on this 2x1000 source plans a 2000x1000000 output" in str(caught.value)
+    assert decoded == []  # refused from the header: the JPEG was not decoded
+    # A PNG is decoded first (its EXIF may follow the pixels), then refused before resizing.
+    with pytest.raises(TooManyPixelsError, match="2000x1000000 output"):
+        render(io.BytesIO(save(Image.new("RGB", (2, 1000), RED), "PNG")), specs)
+    # The same spec on a source it can upscale within the cap renders.
+    rendered = render(io.BytesIO(save(Image.new("RGB", (20, 10), RED), "PNG")), specs)
+    assert [(o.width, o.height) for o in rendered.outputs] == [(20, 10), (2000, 1000)]

@@ -144,6 +144,7 @@ class Job:
             (spec, plan(spec, *self.upright), output_format(spec.format, self.image.format, alpha))
             for spec in self.specs
         ]
+        self._refuse_large_outputs()
         if (
             self.frames > 1
             and not self.animate
@@ -159,6 +160,28 @@ class Job:
                 f"{self.frames} frames of {width}x{height}{why} exceed the budget "
                 f"({self.max_frames} frames, {self.max_pixels} pixels in all): first frame only."
             )
+
+    def _refuse_large_outputs(self) -> None:
+        """``output-too-large`` when a spec would make more than ``max_pixels``.
+
+        An upscaling spec multiplies the source: ``width=2000, upscale=True``
+        on a 1x1000 strip plans 2000x2,000,000 pixels from a source that
+        passed every input check. The output is held in memory like a decoded
+        source, so the same cap applies, before anything is decoded.
+        """
+        for spec, where, _ in self.plans:
+            width, height = where.size
+            if width * height > self.max_pixels:
+                source_w, source_h = self.upright
+                raise TooManyPixelsError(
+                    f"{spec!r} on this {source_w}x{source_h} source plans a "
+                    f"{width}x{height} output ({width * height} pixels), more than the "
+                    f"{self.max_pixels} allowed (max_pixels); nothing was rendered.",
+                    width=width,
+                    height=height,
+                    limit=self.max_pixels,
+                    reason="output-too-large",
+                )
 
     def _decode(self) -> Image.Image:
         with decoding(self.max_pixels, "pixels"):
