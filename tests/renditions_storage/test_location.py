@@ -47,7 +47,17 @@ def test_a_save_renders_the_specs_whose_globs_match_the_fields_name(s3: Any) -> 
     assert specs_listed(storage, "avatars/a.jpg") == [("avatar", 96)]
     assert specs_listed(storage, "photos/p.jpg") == [("thumb", 200)]
     assert specs_listed(storage, "other/o.jpg") == []
-    assert all(key.startswith("media/") for key in listing(s3))
+    keys = listing(s3)
+    assert all(key.startswith("media/") for key in keys)
+    # A rendition's key has the location once, then the rendition folder and the field's name.
+    made = sorted(k for k in keys if "/renditions/" in k)
+    assert [k.rsplit(".", 3)[0] for k in made] == [
+        "media/renditions/avatars/a",
+        "media/renditions/photos/p",
+    ]
+    assert storage.rendition("avatars/a.jpg", "avatar").url.startswith(
+        "https://media.s3.amazonaws.com/media/renditions/avatars/a.avatar."
+    )
 
 
 def test_a_page_renders_a_missing_rendition_whose_glob_matches(s3: Any) -> None:

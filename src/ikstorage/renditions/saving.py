@@ -90,9 +90,11 @@ def write(
     if prepared.rendered is None:
         return tuple(keep)
     made: list[RenditionInfo] = list(keep)
+    # Named after the field's name: the storage adds its ``location`` to both.
+    source = host.files.relative(stored)
     for output in prepared.rendered.outputs:
         name = rendition_name(
-            stored, prepared.digest, output.spec, output.format, prefix=settings.prefix
+            source, prepared.digest, output.spec, output.format, prefix=settings.prefix
         )
         try:
             host.files.write_file(
