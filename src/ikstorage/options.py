@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "render": "save",
     "missing_renditions": "generate",
     "max_pixels": 50_000_000,
+    "max_frames": 300,
     "rendition_prefix": "renditions/",
     "rendition_cache_control": "public, max-age=31536000, immutable",
 }
@@ -71,6 +72,7 @@ class Options:
     render: str
     missing_renditions: str
     max_pixels: int
+    max_frames: int
     rendition_prefix: str
     rendition_cache_control: str | None
 
@@ -106,6 +108,7 @@ class Options:
             render=self.render,
             missing=self.missing_renditions,
             max_pixels=self.max_pixels,
+            max_frames=self.max_frames,
             prefix=self.rendition_prefix,
             cache_control=self.rendition_cache_control,
             lease_wait=self.write_lease_timeout,
@@ -154,6 +157,7 @@ def parse(given: Mapping[str, Any]) -> Options:
             "missing_renditions", values["missing_renditions"], MISSING_CHOICES
         ),
         max_pixels=_count("max_pixels", values["max_pixels"], 1),
+        max_frames=_count("max_frames", values["max_frames"], 1),
         rendition_prefix=_prefix(values["rendition_prefix"]),
         rendition_cache_control=_optional_text(
             "rendition_cache_control", values["rendition_cache_control"]

@@ -56,7 +56,9 @@ def prepare(settings: Settings, name: str, content: IO[bytes], wanted: Sequence[
 
     digest = source_digest(content)
     try:
-        rendered = render(content, wanted, max_pixels=settings.max_pixels)
+        rendered = render(
+            content, wanted, max_pixels=settings.max_pixels, max_frames=settings.max_frames
+        )
     except RenditionError as exc:
         logger.warning("No renditions for %r: %s (%s).", name, exc, exc.reason)
         # Bad bytes stay bad: remembered, not retried. An encoder failure may pass.

@@ -32,6 +32,8 @@ class Settings:
     missing: str = "generate"
     #: Sources whose header claims more pixels are refused before decoding.
     max_pixels: int = 50_000_000
+    #: Frames an animation may have and stay animated (more: its first frame only).
+    max_frames: int = 300
     #: Folder of rendition files, relative, ending in ``/``.
     prefix: str = "renditions/"
     #: ``Cache-Control`` of rendition files where the backend has such a thing.
