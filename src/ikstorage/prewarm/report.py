@@ -237,6 +237,7 @@ def text(summary: dict[str, Any]) -> str:
             ("already cached", f"{summary['already_cached']:,}"),
             ("would probe", f"{summary['would_probe']:,}"),
             ("would take from listing", f"{summary['would_use_listing']:,}"),
+            ("would render", f"{summary['would_render']:,}"),
         ]
     else:
         rows += [

@@ -98,6 +98,7 @@ def run(
         "failed",
         "would_probe",
         "would_use_listing",
+        "would_render",
     ):
         setattr(summary, key, counts.get(key, 0))
     summary.error_samples = samples

@@ -34,7 +34,12 @@ def select(
 def dry_run(plan: Plan, streams: list[Stream], tally: Tally) -> None:
     """``--dry-run``: what a run would do, from the sources and the cache only."""
     steps = steps_for(refresh=plan.refresh, renditions=plan.renditions)
+    record, renders = steps[0], steps[1:]
     for stream in streams:
         for batch in stream.batches(None, plan.batch_size):
             for item in select(stream, batch, plan, steps, tally):
-                tally.count("would_use_listing" if item.listed is not None else "would_probe")
+                # A source whose record is cached but lacks renditions is only rendered.
+                if record.pending(item):
+                    tally.count("would_use_listing" if item.listed is not None else "would_probe")
+                if any(step.pending(item) for step in renders):
+                    tally.count("would_render")

@@ -69,9 +69,11 @@ class Summary:
     errors: int = 0
     failed: int = 0
     error_samples: list[dict[str, str]] = field(default_factory=list)
-    #: Dry run only: names a real run would probe, or fill from the listing.
+    #: Dry run only: names a real run would probe, or fill from the listing, and
+    #: sources it would render (their records may be cached already).
     would_probe: int = 0
     would_use_listing: int = 0
+    would_render: int = 0
     #: S3 API calls by operation (every botocore client of the process, during the run).
     s3: dict[str, int] = field(default_factory=dict)
     s3_total: int = 0
