@@ -178,7 +178,7 @@ def table(results: dict[str, Any], images: int) -> str:
             label = LABELS[slug] if kind == "bare" else f"ikstorage on {LABELS[slug]}"
             cells = [per_image(phases[phase]["requests"], images) for phase in PHASES]
             trips = " / ".join(str(phases[p]["round_trips"]) for p in PHASES[1:])
-            trips = trips if kind == "ikstorage" else "–"
+            trips = trips if kind == "ikstorage" else "-"
             lines.append(f"| {label} | {' | '.join(cells)} | {trips} |")
     return "\n".join(lines)
 
