@@ -246,6 +246,9 @@ without a thumbnail library does). Plain django-storages `S3Storage`; django-ima
 and Optimistic), sorl-thumbnail and easy-thumbnails, each alone and on top of
 ikstorage; ikstorage's own renditions; and the physical limit, the same facts
 read from the model's own database row, the denominator of every time below.
+The same `ImageField` page on Google Cloud Storage and Azure Blob Storage
+(and S3 again, files uploaded before ikstorage), requests counted at each
+emulator: `benchmarks/backends.py`, on each [backend's page](backends/s3.md).
 
 ![S3 calls per photo and render time over the physical limit, per contender](images/benchmark.png)
 

@@ -187,6 +187,15 @@ class Adapter(ABC):
         """Seconds a URL from ``storage.url(name)`` stays valid; ``None`` if forever."""
         return None
 
+    def url_expires(self, url: str, issued: float) -> float | None:
+        """The POSIX time at which ``url``, made at ``issued``, stops working; ``None``: never.
+
+        From the storage's settings (:meth:`url_lifetime`) where the adapter knows
+        them; an adapter that does not reads the URL itself.
+        """
+        lifetime = self.url_lifetime()
+        return None if lifetime is None else issued + lifetime
+
     @contextmanager
     def call(self, method: str) -> Iterator[None]:
         """Mark one call that reaches the backend (for the profiler)."""

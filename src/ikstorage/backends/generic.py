@@ -6,6 +6,7 @@ from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
 from ikstorage.backends.facts import MISSING, Facts, found
 from ikstorage.backends.identity import digest, stable
+from ikstorage.backends.url_expiry import url_expires
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
 
 
@@ -14,7 +15,9 @@ class GenericAdapter(Adapter):
 
     Cold, an image costs three backend calls and a non-image two; warm, none.
     The modified time is not fetched here: most pages never ask for it, and
-    when one does it is fetched once and kept beside the record.
+    when one does it is fetched once and kept beside the record. Nothing in
+    the storage's settings says whether its URLs expire, so each URL says it
+    itself (:mod:`ikstorage.backends.url_expiry`).
     """
 
     def identity(self) -> str | None:
@@ -32,6 +35,10 @@ class GenericAdapter(Adapter):
         if arguments is None:
             return None
         return f"{class_path(storage)}|arguments={digest(arguments)}"
+
+    def url_expires(self, url: str, issued: float) -> float | None:
+        """From the URL's query string: a signed URL is memoized only until its expiry's margin."""
+        return url_expires(url, issued)
 
     def probe(self, name: str) -> Facts:
         with self.call("exists"):

@@ -131,21 +131,25 @@ class Answers:
             entry.expires is None or entry.expires - margin > time.time()
         ):
             return entry.url
-        lifetime = self._parts.adapter.url_lifetime()
         now = time.time()
         url: str = self._parts.call("url", name)
-        if lifetime is None:
+        expires = self._parts.adapter.url_expires(url, now)
+        if expires is None:
             self._parts.cache.set(key, UrlEntry(url, None), None)
-        elif lifetime > margin:
-            self._parts.cache.set(key, UrlEntry(url, now + lifetime), lifetime - margin)
+        elif expires - margin > now:
+            self._parts.cache.set(key, UrlEntry(url, expires), expires - margin - now)
         return url
 
     def public_url(self, name: str) -> str | None:
-        """The URL of ``name`` if the storage's URLs never expire, else ``None``.
+        """The URL of ``name`` if it never expires, else ``None``.
 
         Straight from the storage: a rendition's public URL is kept in its
-        source's record, not beside it.
+        source's record, not beside it. A storage whose settings say its URLs
+        are signed is not asked; any other URL is kept only if it says of itself
+        that it never expires (a storage without an adapter may sign).
         """
-        if self._parts.adapter.url_lifetime() is not None:
+        adapter = self._parts.adapter
+        if adapter.url_lifetime() is not None:
             return None
-        return str(self._parts.call("url", name))
+        url = str(self._parts.call("url", name))
+        return url if adapter.url_expires(url, time.time()) is None else None
