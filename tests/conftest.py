@@ -16,8 +16,16 @@ from ikstorage import cache as ik_cache
 from ikstorage import metrics
 from tests.azure_server import azurite, azurite_session
 from tests.servers import memcached_server, moto_server, redis_server
+from tests.task_engines import task_engine
 
-__all__ = ["azurite", "azurite_session", "memcached_server", "moto_server", "redis_server"]
+__all__ = [
+    "azurite",
+    "azurite_session",
+    "memcached_server",
+    "moto_server",
+    "redis_server",
+    "task_engine",
+]
 
 
 #: Test files of the long tiers: run by the README's test command and one tox env,

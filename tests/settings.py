@@ -59,6 +59,7 @@ AWS_S3_REGION_NAME = "us-east-1"
 
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
-# django-imagekit uses django-rq when it is importable (django-tasks-rq, one of
-# the task engines the suite runs, brings it), and then needs a queue named.
+# django-imagekit makes a django-rq job at import when django-rq is importable
+# (django-tasks-rq brings it: tests/task_engines.py), and that needs a queue
+# named "default". Nothing here enqueues on it.
 RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:6379/0"}}

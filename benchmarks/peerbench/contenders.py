@@ -275,5 +275,9 @@ def django_settings(contender: Contender, *, endpoint: str, workdir: Path) -> di
         },
         "TEMPLATES": [{"BACKEND": "django.template.backends.django.DjangoTemplates"}],
         "DEFAULT_AUTO_FIELD": "django.db.models.AutoField",
+        # django-imagekit makes a django-rq job at import when django-rq is importable
+        # (the test environment has it, for the RQ task engine), which needs a queue
+        # named; nothing is enqueued on it.
+        "RQ_QUEUES": {"default": {"URL": "redis://127.0.0.1:6379/0"}},
         **contender.settings,
     }

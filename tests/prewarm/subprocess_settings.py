@@ -2,9 +2,10 @@
 
 Everything they share with the test (and with each other) is named in the
 JSON of ``IKSTORAGE_PREWARM_TEST`` and is reachable from any process: an
-SQLite file (the task queue), a file cache (the records) and moto over HTTP
-(the bucket). ``latency_ms`` delays each S3 request. ``hold`` stops a run
-at a known point so a test can interrupt it there: GetObject calls after the
+SQLite file, a file cache (the records) and moto over HTTP (the bucket); the
+task queue is the engine's that ``IKSTORAGE_TASK_ENGINE`` names
+(:mod:`tests.task_settings`). ``latency_ms`` delays each S3 request. ``hold``
+stops a run at a known point so a test can interrupt it there: GetObject calls after the
 first ``after`` wait until the file ``release`` exists in ``dir``, and the file
 ``ready`` appears there once the calls named in ``ready`` have all started.
 """
@@ -19,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import django
+from tests.task_settings import task_settings
 
 _CONFIG: dict[str, Any] = json.loads(os.environ["IKSTORAGE_PREWARM_TEST"])
 
@@ -27,9 +28,13 @@ SECRET_KEY = "ikstorage-prewarm-tests"
 USE_TZ = True
 TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
-INSTALLED_APPS = ["django.contrib.contenttypes", "ikstorage", "tests.testapp", "django_tasks_db"]
-if django.VERSION < (6, 0):
-    INSTALLED_APPS.append("django_tasks")  # the backport (Django 6 has django.tasks)
+_TASKS = task_settings()
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "ikstorage",
+    "tests.testapp",
+    *_TASKS["INSTALLED_APPS"],
+]
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
@@ -60,7 +65,8 @@ STORAGES = {
     "default": {"BACKEND": "ikstorage.CachedStorage", "OPTIONS": {"storage": "s3"}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = _TASKS["TASKS"]
+RQ_QUEUES = _TASKS["RQ_QUEUES"]
 TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates"}]
 
 if _CONFIG.get("latency_ms"):

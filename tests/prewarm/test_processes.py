@@ -1,8 +1,9 @@
-"""Real processes: shards run by a task worker, Ctrl-C, and a page in a new process.
+"""Real processes: shards run by task workers, Ctrl-C, and a page in a new process.
 
-Every process here shares only what a deployment shares: an SQLite file (the
-task queue), a file cache (the records) and S3 (moto over HTTP). The test
-starts django-tasks-db's worker (``db_worker``) itself.
+Every process here shares only what a deployment shares: the task queue (an
+SQLite file for django-tasks-db, Redis for RQ), a file cache (the records) and
+S3 (moto over HTTP). The test starts the engine's workers itself
+(:mod:`tests.task_engines`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ import json
 import os
 import select
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,6 +24,7 @@ import pytest
 from tests.child import pythonpath, run_module
 from tests.images import image_bytes
 from tests.s3_settings import s3_alias
+from tests.task_engines import Engine, worker_logs, workers
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -37,10 +37,10 @@ PAGE = (
 )
 
 
-def environment(config: dict[str, Any]) -> dict[str, str]:
+def environment(config: dict[str, Any], engine: Engine | None = None) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": pythonpath(), "IKSTORAGE_PREWARM_TEST": json.dumps(config)}
     env["DJANGO_SETTINGS_MODULE"] = "tests.prewarm.subprocess_settings"
-    return env
+    return {**env, **(engine.environ() if engine else {})}
 
 
 def line_within(stream: IO[str], seconds: float) -> str:
@@ -51,14 +51,14 @@ def line_within(stream: IO[str], seconds: float) -> str:
 
 
 def manage(
-    config: dict[str, Any], *args: str, check: bool = True
+    config: dict[str, Any], *args: str, check: bool = True, engine: Engine | None = None
 ) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-m", "django", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env=environment(config),
+        env=environment(config, engine),
         timeout=180,
         check=False,
     )
@@ -85,25 +85,16 @@ def shared(moto_server: str, tmp_path: Path) -> dict[str, Any]:
     return config
 
 
-def test_enqueued_shards_run_on_a_worker_and_the_page_is_warm(
-    shared: dict[str, Any], tmp_path: Path
+def test_enqueued_shards_run_on_the_workers_and_the_page_is_warm(
+    shared: dict[str, Any], task_engine: Engine, tmp_path: Path
 ) -> None:
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "django", "db_worker", "--interval", "0.1", "--no-startup-delay"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-        env=environment(shared),
-    )
-    try:
+    with workers(task_engine, environment(shared), tmp_path) as names:
+        task_engine.wait_for_workers(names)
         done = manage(
-            shared, "ikstorage_prewarm", "--prefix", "g/", "--enqueue", "3", "--wait", "--json"
+            shared,
+            *("ikstorage_prewarm", "--prefix", "g/", "--enqueue", "3", "--wait", "--json"),
+            engine=task_engine,
         )
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-        log.close()
     summary = json.loads(done.stdout)
     assert summary["shard"] == "1/3,2/3,3/3"
     # Each shard listed the prefix once; together they read each image once, and
@@ -113,19 +104,17 @@ def test_enqueued_shards_run_on_a_worker_and_the_page_is_warm(
     assert summary["from_listing"] == 6
     assert summary["records_written"] == summary["files_seen"] == 36
     assert summary["errors"] == 0
-    # The worker ran them (its log format differs between django.tasks and the
-    # backport; the database says it the same way): three results, each claimed by
-    # the worker process and successful.
-    with closing(sqlite3.connect(shared["database"])) as db:
-        rows = db.execute(
-            "SELECT task_path, status, worker_ids FROM django_tasks_database_dbtaskresult"
-        ).fetchall()
-    worker_log = (tmp_path / "worker.log").read_text()
-    assert len(rows) == 3, worker_log
-    for task_path, status, worker_ids in rows:
-        assert task_path == "ikstorage.prewarm.tasks.prewarm_shard"
-        assert status == "SUCCESSFUL"
-        assert len(json.loads(worker_ids)) == 1
+    # The workers ran them, as the engine's own store says: three results, each
+    # claimed by one of the test's workers and successful; with two workers
+    # listening when the shards came, each worker ran at least one.
+    outcomes = task_engine.outcomes(Path(shared["database"]))
+    assert len(outcomes) == 3, worker_logs(tmp_path)
+    for outcome in outcomes.values():
+        assert outcome.task_path == "ikstorage.prewarm.tasks.prewarm_shard"
+        assert outcome.status == "SUCCESSFUL"
+        assert len(outcome.worker_ids) == 1
+    ran_on = {w for outcome in outcomes.values() for w in outcome.worker_ids}
+    assert ran_on == set(names), worker_logs(tmp_path)
 
     # A shard rerun is idempotent: everything is cached, only the listing is paid.
     again = manage(shared, "ikstorage_prewarm", "--prefix", "g/", "--json", "--progress", "none")

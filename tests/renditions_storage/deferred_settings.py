@@ -1,19 +1,19 @@
 """Settings shared by the web process and the task worker of ``test_deferred.py``.
 
-Both processes read the same SQLite file (the task queue of ``django-tasks-db``),
-the same file cache and the same moto S3 endpoint, named by environment
-variables the test sets. The test process builds the same ``STORAGES`` and
-``CACHES`` with :func:`storages_for` and :func:`caches_for` to read what the
-worker left.
+Both processes read the same SQLite file, the same file cache, the same moto
+S3 endpoint and the same task queue (the engine's that ``IKSTORAGE_TASK_ENGINE``
+names: :mod:`tests.task_settings`), named by environment variables the test
+sets. The test process builds the same ``STORAGES`` and ``CACHES`` with
+:func:`storages_for` and :func:`caches_for` to read what the workers left.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from typing import Any
 
 from tests.s3_settings import s3_alias
+from tests.task_settings import task_settings
 
 SPECS = {"thumb": {"fill": [200, 150], "format": "webp"}}
 
@@ -40,13 +40,8 @@ def caches_for(location: str) -> dict[str, Any]:
 SECRET_KEY = "ikstorage-tests"
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
-INSTALLED_APPS = [
-    "django.contrib.contenttypes",
-    "ikstorage",
-    # Django's Tasks framework is built in from Django 6.0; before, the backport is an app.
-    *([] if importlib.util.find_spec("django.tasks") else ["django_tasks"]),
-    "django_tasks_db",
-]
+_TASKS = task_settings()
+INSTALLED_APPS = ["django.contrib.contenttypes", "ikstorage", *_TASKS["INSTALLED_APPS"]]
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
@@ -55,4 +50,5 @@ DATABASES = {
 }
 CACHES = caches_for(os.environ.get("IKSTORAGE_TEST_CACHE", ""))
 STORAGES = storages_for(os.environ.get("IKSTORAGE_TEST_S3", ""))
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = _TASKS["TASKS"]
+RQ_QUEUES = _TASKS["RQ_QUEUES"]

@@ -2,9 +2,10 @@
 commits; until a worker ran it, ``rendition()`` shows the source.
 
 In-process tests use Django's own task backends (immediate: inline at commit;
-dummy: kept in a list). The real worker test runs ``django-tasks-db``'s
-``db_worker`` in its own process, sharing a SQLite file, a file cache and
-moto S3 over HTTP with the web process.
+dummy: kept in a list). The real worker tests run on each task engine of
+:mod:`tests.task_engines` (django-tasks-db's ``db_worker``; two RQ workers), in
+processes of their own sharing a SQLite file, a file cache, moto S3 over HTTP
+and the engine's queue with the web process.
 """
 
 from __future__ import annotations
@@ -12,14 +13,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import sqlite3
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -37,8 +31,8 @@ from tests.child import pythonpath, run_module
 from tests.renditions_storage import deferred_settings
 from tests.renditions_storage.helpers import SOURCE, SOURCE_V2, listing, reset_moto
 from tests.servers import free_port
+from tests.task_engines import Engine, workers
 
-ROOT = Path(__file__).resolve().parents[2]
 NAME = "photos/a.jpg"
 WEBP_THUMB = {"thumb": {"fill": [200, 150], "format": "webp"}}
 #: Django's Tasks framework: built in from Django 6.0, the ``django-tasks`` backport before.
@@ -221,31 +215,13 @@ def test_defer_outside_storages_fails_before_writing_anything(
 # -- a real worker ------------------------------------------------------------------------
 
 
-def wait_for_tasks(database: Path, ids: list[str], timeout: float = 60) -> list[tuple[str, Any]]:
-    """``(status, return value)`` of each task once none is READY or RUNNING."""
-    wanted = [uuid.UUID(i).hex for i in ids]
-    deadline = time.monotonic() + timeout
-    while True:
-        with closing(sqlite3.connect(database)) as db:
-            rows = dict(
-                (row[0].replace("-", ""), (row[1], row[2]))
-                for row in db.execute(
-                    "SELECT id, status, return_value FROM django_tasks_database_dbtaskresult"
-                )
-            )
-        found = [rows.get(i) for i in wanted]
-        if all(f is not None and f[0] in ("SUCCESSFUL", "FAILED") for f in found):
-            return [(status, json.loads(value)) for status, value in found]  # type: ignore[misc]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"tasks not done after {timeout} s: {found}")
-        time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
-def worker_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Save v1 (no worker yet), start the worker, wait; overwrite with v2, wait.
+def worker_run(
+    task_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """Save v1 (no worker yet), start the workers, wait; overwrite with v2, wait.
 
-    Module scope: the two tests below read the one run.
+    Module scope: the two tests below read the one run of each engine.
     """
     from moto.server import ThreadedMotoServer
 
@@ -265,9 +241,9 @@ def worker_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         "IKSTORAGE_TEST_S3": endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
+        **task_engine.environ(),
     }
-    worker: subprocess.Popen[bytes] | None = None
-    log = folder / "worker.log"
+    database = folder / "db.sqlite3"
 
     def web(source: bytes) -> dict[str, Any]:
         (folder / "upload").write_bytes(source)
@@ -303,43 +279,27 @@ def worker_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
             client.create_bucket(Bucket="media")
             first = web(SOURCE)
             shown_before = show()
-            with log.open("wb") as out:
-                worker = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "django",
-                        "db_worker",
-                        "--interval=0.05",
-                        "--no-startup-delay",
-                        "--no-reload",
+            with workers(task_engine, env, folder) as names:
+                done_first = task_engine.wait(database, [t["id"] for t in first["queued"]])
+                shown_first = show()
+                second = web(SOURCE_V2)
+                done_second = task_engine.wait(database, [t["id"] for t in second["queued"]])
+                shown_second = show()
+                yield {
+                    "first": first,
+                    "shown_before": shown_before,
+                    "done_first": [(o.status, o.return_value) for o in done_first],
+                    "shown_first": shown_first,
+                    "second": second,
+                    "done_second": [(o.status, o.return_value) for o in done_second],
+                    "shown_second": shown_second,
+                    "endpoint": endpoint,
+                    # Which of the test's workers ran each task (one each).
+                    "ran_on": [
+                        [w in names for w in o.worker_ids] for o in [*done_first, *done_second]
                     ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            database = folder / "db.sqlite3"
-            done_first = wait_for_tasks(database, [t["id"] for t in first["queued"]])
-            shown_first = show()
-            second = web(SOURCE_V2)
-            done_second = wait_for_tasks(database, [t["id"] for t in second["queued"]])
-            shown_second = show()
-            yield {
-                "first": first,
-                "shown_before": shown_before,
-                "done_first": done_first,
-                "shown_first": shown_first,
-                "second": second,
-                "done_second": done_second,
-                "shown_second": shown_second,
-                "endpoint": endpoint,
-                "worker_log": log,
-            }
+                }
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=10)
         reset_moto(endpoint)
         moto.stop()
 
@@ -362,8 +322,10 @@ def test_a_real_worker_renders_what_the_save_queued(worker_run: dict[str, Any]) 
     # Until the worker ran, pages show the source (no rendition in the record).
     before = worker_run["shown_before"]
     assert (before["renditions"], before["listing"]) == ([], [NAME])
-    # The worker ran it: one rendition, listed by the record; showing it costs nothing.
+    # A worker ran it: one rendition, listed by the record; showing it costs nothing. With
+    # two tasks, each reports the one rendition, whichever of them rendered it.
     assert worker_run["done_first"] == [("SUCCESSFUL", 1)] * len(first["queued"])
+    assert all(ran_on == [True] for ran_on in worker_run["ran_on"])
     shown = worker_run["shown_first"]
     ((made, width, height),) = shown["renditions"]
     assert (width, height) == (200, 150)
