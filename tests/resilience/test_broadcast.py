@@ -22,6 +22,7 @@ from ikstorage import CachedStorage
 from ikstorage.cache import broadcast
 from ikstorage.profiler import count_calls
 from tests.broadcast_peers import ALIAS, Peer, staleness
+from tests.resilience.caches import django_redis as django_redis_config
 from tests.resilience.caches import locmem
 from tests.resilience.caches import redis as redis_config
 from tests.s3_settings import s3_options
@@ -52,21 +53,30 @@ def bucket(moto_server: str) -> str:
 
 @pytest.fixture
 def site(bucket: str, redis_server: Server) -> Iterator[Site]:
-    """``site(on=True)``: this process's storage and a peer process, sharing bucket and Redis."""
-    cache = redis_config(redis_server.port)
+    """``site(on=True)``: this process's storage and a peer process, sharing bucket and Redis.
+
+    ``client="django_redis"``: the cache is django-redis instead of Django's ``RedisCache``.
+    """
     peers: list[Peer] = []
-    with override_settings(CACHES={"default": locmem(), ALIAS: cache}):
+    overrides: list[override_settings] = []
 
-        def make(*, on: bool = True) -> tuple[CachedStorage, Peer]:
-            peer = Peer(cache, options(bucket, on=on))
-            peers.append(peer)
-            return CachedStorage(cache=ALIAS, **options(bucket, on=on)), peer
+    def make(*, on: bool = True, client: str = "django") -> tuple[CachedStorage, Peer]:
+        config = (django_redis_config if client == "django_redis" else redis_config)(
+            redis_server.port
+        )
+        overrides.append(override_settings(CACHES={"default": locmem(), ALIAS: config}))
+        overrides[-1].enable()
+        peer = Peer(config, options(bucket, on=on))
+        peers.append(peer)
+        return CachedStorage(cache=ALIAS, **options(bucket, on=on)), peer
 
-        try:
-            yield make
-        finally:
-            for peer in peers:
-                peer.close()
+    try:
+        yield make
+    finally:
+        for peer in peers:
+            peer.close()
+        for override in reversed(overrides):
+            override.disable()
 
 
 def save_files(storage: CachedStorage, count: int, prefix: str = "b") -> list[str]:
@@ -94,8 +104,11 @@ def worst(seen: list[float | None]) -> float:
     return max(s for s in seen if s is not None)
 
 
-def test_a_peer_answers_as_the_storage_does_within_a_second(site: Site, figures: Any) -> None:
-    storage, peer = site(on=True)
+@pytest.mark.parametrize("client", ["django", "django_redis"])
+def test_a_peer_answers_as_the_storage_does_within_a_second(
+    site: Site, figures: Any, client: str
+) -> None:
+    storage, peer = site(on=True, client=client)
     names = save_files(storage, 2 * WRITES)
     warm(peer, names)
     writes = deletes(storage, names[:WRITES]) + overwrites(storage, names[WRITES:])
