@@ -95,6 +95,7 @@ class Subscriber:
         with self.lock:
             self._stop.set()
             self.thread = None
+            self.failures = 0
             self.channels = {}
             self.listening.clear()
 
@@ -125,6 +126,8 @@ class Subscriber:
             try:
                 self._listen(stop)
             except Exception as exc:  # a hint: whatever failed, listen again later
+                if stop.is_set():  # stopped meanwhile: the state is the next thread's
+                    return
                 self.listening.clear()
                 self.failures += 1
                 if self.failures == 1:  # once per outage; the recovery is logged too

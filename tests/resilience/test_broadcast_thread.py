@@ -1,13 +1,16 @@
-"""A forked child (gunicorn's ``--preload``) starts its own broadcast subscriber.
+"""The broadcast's subscriber thread: in a forked child, and on a server gone silent.
 
-Threads do not survive ``fork``: the child must subscribe on its own, and
-clear the L1 it inherited (announcements between the fork and its
-subscription were not heard by anyone in it).
+Threads do not survive ``fork``: a forked child (gunicorn's ``--preload``) must
+subscribe on its own, and clear the L1 it inherited (announcements between
+the fork and its subscription were not heard by anyone in it). A server that
+stops answering without closing the connection (hung, or cut off by the
+network) is noticed by an unanswered ``PING``.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import time
 from typing import Any
 
@@ -17,7 +20,8 @@ from django.core.files.storage import FileSystemStorage
 from django.test import override_settings
 
 from ikstorage import CachedStorage
-from ikstorage.cache import broadcast
+from ikstorage.cache import broadcast, subscriber
+from ikstorage.profiler import count_calls
 from tests.broadcast_peers import ALIAS
 from tests.resilience.caches import locmem
 from tests.resilience.caches import redis as redis_config
@@ -80,3 +84,33 @@ def test_a_forked_child_starts_its_own_subscriber(redis_server: Server, tmp_path
         assert child.exitcode == 0
         assert parent.thread is not None  # the parent's own goes on
         assert parent.thread.is_alive()
+
+
+def test_a_silent_server_is_noticed_and_left(
+    redis_server: Server, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(subscriber, "PING_AFTER", 0.5)
+    with override_settings(CACHES={"default": locmem(), ALIAS: redis_config(redis_server.port)}):
+        storage = CachedStorage(
+            storage=FileSystemStorage(location=str(tmp_path)), cache=ALIAS, broadcast=True
+        )
+        storage.save("s.txt", ContentFile(b"abc"))
+        assert storage.size("s.txt") == 3
+        listening = broadcast._broadcasts[ALIAS].subscriber.listening
+        assert listening.wait(10)
+        assert storage.size("s.txt") == 3  # in L1 again (the subscription cleared it)
+        connections = broadcast.status(ALIAS)["connections"]
+        assert redis_server.process is not None
+        redis_server.process.send_signal(signal.SIGSTOP)  # hung: the socket stays open
+        try:
+            deadline = time.monotonic() + 10
+            while listening.is_set() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not listening.is_set()  # a PING went unanswered: the connection was left
+            with count_calls() as calls:
+                assert storage.size("s.txt") == 3  # from L1, meanwhile
+            assert calls.round_trips == {}
+        finally:
+            redis_server.process.send_signal(signal.SIGCONT)
+        assert listening.wait(15)
+        assert broadcast.status(ALIAS)["connections"] == connections + 1
