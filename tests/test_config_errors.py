@@ -198,6 +198,7 @@ def test_every_check_id_is_documented() -> None:
         "ikstorage.E006",
         "ikstorage.E007",
         "ikstorage.E008",
+        "ikstorage.E009",
         "ikstorage.W001",
         "ikstorage.W002",
         "ikstorage.W003",

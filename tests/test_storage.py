@@ -284,7 +284,7 @@ def test_unknown_option_is_named() -> None:
             "got unknown option(s) 'colour', 'local_max_size' "
             "(did you mean 'local_maxsize' for 'local_max_size'?); valid",
         ),
-        ({"colour": "blue"}, "got unknown option(s) 'colour'; valid options are cache, "),
+        ({"colour": "blue"}, "got unknown option(s) 'colour'; valid options are broadcast, "),
     ],
 )
 def test_an_unknown_option_suggests_the_closest_name(options: dict[str, Any], said: str) -> None:

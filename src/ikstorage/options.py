@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "missing_timeout": 60,
     "local_timeout": 60,
     "local_maxsize": 10_000,
+    "broadcast": False,
     "url_expiry_margin": 300,
     "probe_bytes": DEFAULT_PROBE_BYTES,
     "probe_limit": DEFAULT_PROBE_LIMIT,
@@ -62,6 +63,8 @@ class Options:
     missing_timeout: float
     local_timeout: float
     local_maxsize: int
+    #: Announce writes over the cache's Redis so other processes drop them from L1.
+    broadcast: bool
     url_expiry_margin: float
     probe_bytes: int
     probe_limit: int
@@ -87,6 +90,7 @@ class Options:
             probe_bytes=self.probe_bytes,
             probe_limit=self.probe_limit,
             named=self.identity,
+            broadcast=self.broadcast,
         )
 
     def policy(self) -> Policy:
@@ -146,6 +150,7 @@ def parse(given: Mapping[str, Any]) -> Options:
         missing_timeout=_seconds("missing_timeout", values["missing_timeout"]),
         local_timeout=_seconds("local_timeout", values["local_timeout"]),
         local_maxsize=_count("local_maxsize", values["local_maxsize"], 1),
+        broadcast=_flag("broadcast", values["broadcast"]),
         url_expiry_margin=_seconds("url_expiry_margin", values["url_expiry_margin"]),
         probe_bytes=probe_bytes,
         probe_limit=_count("probe_limit", values["probe_limit"], probe_bytes),
@@ -232,6 +237,13 @@ def _identity(value: Any) -> str | None:
             f"CachedStorage 'identity' must be a non-empty string naming the wrapped "
             f"storage (the same in every process), or None, not {value!r}."
         )
+    return value
+
+
+def _flag(option: str, value: Any) -> bool:
+    # Exactly a bool: bool("no") is True.
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"CachedStorage {option!r} must be True or False, not {value!r}.")
     return value
 
 

@@ -155,7 +155,8 @@ class CachedStorage(Storage):
         """Forget everything cached about ``name``, in L2 and in this process.
 
         For code that writes to the bucket behind ikstorage's back. Other
-        processes may answer from their L1 for up to ``local_timeout`` seconds.
+        processes may answer from their L1 for up to ``local_timeout`` seconds,
+        unless ``broadcast`` is on (they drop it on receipt).
         """
         self._reads.invalidate(name)
 

@@ -4,7 +4,10 @@
 * :mod:`.local` — :class:`~.local.LocalCache`, L1 (a dictionary read without a lock);
 * :mod:`.health` — one alias's outage state: back-off, warnings, replay of
   what an outage missed;
-* :mod:`.errors` — sorting an L2 error into an outage or a configuration mistake.
+* :mod:`.errors` — sorting an L2 error into an outage or a configuration mistake;
+* :mod:`.broadcast` and :mod:`.subscriber` — writes announced over the cache's
+  Redis and dropped from every process's L1 (``OPTIONS["broadcast"]``);
+* :mod:`.markers` — what L1 notes besides entries.
 """
 
 from __future__ import annotations

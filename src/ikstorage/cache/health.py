@@ -74,6 +74,8 @@ class Health:
     def __init__(self, alias: str) -> None:
         self.alias = alias
         self.lock = threading.Lock()
+        #: Told the keys settled after an outage (the broadcast announces them).
+        self.settled: Callable[[list[str]], None] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -145,6 +147,8 @@ class Health:
             self.raise_unless_outage(exc)
             self.failed("delete_many", exc)
             return False
+        if self.settled is not None:
+            self.settled(keys)
         logger.warning(
             "Cache %r is back; dropped %d record(s) that changed while it was unavailable.%s",
             self.alias,

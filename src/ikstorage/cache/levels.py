@@ -22,42 +22,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from ikstorage import metrics
-from ikstorage.cache.health import BLOCKER, DOWN, Health, l2
+from ikstorage.cache.broadcast import Broadcast, broadcast_for, stop_all
+from ikstorage.cache.health import DOWN, Health, l2
 from ikstorage.cache.local import LocalCache
+from ikstorage.cache.markers import ABSENT, INVALID, TRIED, Absent, missing
 from ikstorage.cache.unreadable import read_many
-from ikstorage.records import Entry, decode
+from ikstorage.records import Entry, decode, is_record_key
 
-__all__ = ["ABSENT", "INVALID", "MetadataCache", "clear_local", "l1_peek"]
+__all__ = ["ABSENT", "INVALID", "TRIED", "MetadataCache", "clear_local", "l1_peek"]
 
-
-class _Absent:
-    """L1's note that L2 had nothing for a key: the next lookup skips the round trip."""
-
-    def to_plain(self) -> dict[str, Any]:  # pragma: no cover - never written to L2
-        raise TypeError("the absent marker is never stored in L2")
-
-
-ABSENT = _Absent()
-
-
-class _Invalid(_Absent):
-    """L1's note that L2 held a value that failed validation: a miss, to be replaced."""
-
-
-INVALID = _Invalid()
-
-
-class _Tried:
-    """L1's note that this process already made an ``add_raw_once`` for a key."""
-
-    def to_plain(self) -> dict[str, Any]:  # pragma: no cover - never written to L2
-        raise TypeError("the tried marker is never stored in L2")
-
-
-TRIED = _Tried()
 
 _lock = threading.Lock()
 _health: dict[str, Health] = {}
@@ -84,8 +61,10 @@ def l1_peek(alias: str, maxsize: int) -> Callable[[str], Any]:
 def clear_local() -> None:
     """Forget every in-process entry and outage state (tests, settings changes).
 
-    Cleared in place: storages built earlier keep using the same objects.
+    Cleared in place: storages built earlier keep using the same objects. The
+    broadcast stops listening until its next use (the cache may be another).
     """
+    stop_all()
     with _lock:
         for local in _local.values():
             local.clear()
@@ -93,36 +72,32 @@ def clear_local() -> None:
             health.reset()
 
 
-def _missing(key: str, remote: Mapping[str, Any], unreadable: set[str]) -> _Absent:
-    """L1's note for a key L2 gave no entry for: nothing there, or junk to replace.
-
-    A blocker (written over a record that changed during an outage) is a
-    deliberate miss that no fill may replace until it expires: it is ``ABSENT``.
-    """
-    if key in unreadable:
-        return INVALID
-    if key not in remote:
-        return ABSENT
-    value = remote[key]
-    return ABSENT if type(value) is dict and value == BLOCKER else INVALID
-
-
 class MetadataCache:
     """The two levels for one storage: L1 shared per alias in the process, then L2."""
 
-    def __init__(self, alias: str, *, local_timeout: float, local_maxsize: int) -> None:
+    def __init__(
+        self, alias: str, *, local_timeout: float, local_maxsize: int, broadcast: bool = False
+    ) -> None:
         self.alias = alias
         self.local_timeout = local_timeout
         self._health, self._local = _shared(alias, local_maxsize)
         #: L1's raw read: the entry, ``ABSENT`` (L2 had nothing), or ``None``.
         self.peek: Callable[[str], Any] = self._local.get
+        #: Writes announced to other processes, theirs heard (``OPTIONS["broadcast"]``).
+        self.broadcast: Broadcast | None = (
+            broadcast_for(alias, self._local, self._health) if broadcast else None
+        )
+
+    def announcing(self) -> AbstractContextManager[None]:
+        """A block whose changes are announced in one message (one write: one publish)."""
+        return nullcontext() if self.broadcast is None else self.broadcast.gathered()
 
     # -- L1 -------------------------------------------------------------------
 
     def local(self, key: str) -> Entry | None:
         """The entry this process holds for ``key`` (L1 only, no round trip)."""
         value = self._local.get(key)
-        return None if isinstance(value, _Absent) else value
+        return None if isinstance(value, Absent) else value
 
     def invalid(self, key: str) -> bool:
         """True when the last L2 read of ``key`` found a value that failed validation.
@@ -151,7 +126,7 @@ class MetadataCache:
         value = self.peek(key)
         if value is not None:
             metrics.cache("l1", 1, 0)
-            return None if isinstance(value, _Absent) else value
+            return None if isinstance(value, Absent) else value
         return self.get_many([key], siblings=siblings() if callable(siblings) else siblings).get(
             key
         )
@@ -171,13 +146,16 @@ class MetadataCache:
                 wanted.append(key)
                 continue
             known += 1
-            if not isinstance(value, _Absent):
+            if not isinstance(value, Absent):
                 found[key] = value
         metrics.cache("l1", known, len(wanted))
         if not wanted:
             return found
         # Siblings this process already holds are not asked again (nor overwritten).
         fetch = wanted + [k for k in siblings if k not in wanted and self.peek(k) is None]
+        if self.broadcast is not None:
+            self.broadcast.listen(fetch)
+        mark = self._local.drops
         remote, unreadable = read_many(self._health, self.alias, fetch)
         hits = 0
         for key in fetch:
@@ -186,8 +164,9 @@ class MetadataCache:
             # A key L2 lacks is noted too, so the fill that follows (or the page
             # after a prefetch) does not ask L2 again; an absent entry never
             # answers anything, it only sends the lookup to the backend.
-            noted = entry if entry is not None else _missing(key, remote, unreadable)
-            self.keep_locally(key, noted, None)
+            noted = entry if entry is not None else missing(key, remote, unreadable)
+            if self._local.drops == mark or not self._local.dropped_since(key, mark):
+                self.keep_locally(key, noted, None)  # not if a write was announced meanwhile
             if entry is not None and key in wanted:
                 found[key] = entry
                 hits += 1
@@ -208,12 +187,13 @@ class MetadataCache:
 
         ``False`` when L2 already held a value (this one was not stored).
         """
-        plain = value.to_plain()
+        plain, mark = value.to_plain(), self._local.drops
         added = self._health.run("add", lambda: l2(self.alias).add(key, plain, timeout), None)
         if added is not False:
             # Stored, or L2 unavailable: what we just read from the backend is the
-            # best answer this process has.
-            self.keep_locally(key, value, timeout)
+            # best answer this process has (unless another process announced a write).
+            if not self._local.dropped_since(key, mark):
+                self.keep_locally(key, value, timeout)
             return True
         # L2 holds a newer value: leave L1 empty so the next lookup reads it.
         self._local.pop_many([key])
@@ -269,6 +249,8 @@ class MetadataCache:
             self._health.remember(values)
         elif failed:
             self._health.remember(failed)
+        if self.broadcast is not None:  # records only: derived entries are set by readers too
+            self.broadcast.announce(key for key in values if is_record_key(key))
 
     def delete_many(self, keys: Iterable[str]) -> None:
         keys = list(keys)
@@ -282,3 +264,5 @@ class MetadataCache:
 
         if not self._health.run("delete_many", delete, False):
             self._health.remember(keys)
+        if self.broadcast is not None:
+            self.broadcast.announce(keys)

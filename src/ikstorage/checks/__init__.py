@@ -15,6 +15,8 @@ IDs are stable and listed in ``docs/checks.md``:
   ``STORAGES`` (a task worker finds it by its alias).
 * ``ikstorage.E008`` — ``CachedStorage`` is used but ``"ikstorage"`` is not in
   ``INSTALLED_APPS`` (registered from :mod:`.installed`, not by the app).
+* ``ikstorage.E009`` — ``OPTIONS["broadcast"]`` on a cache that is not Redis
+  (Django's ``RedisCache`` or django-redis).
 * ``ikstorage.W001`` — the cache is local memory while ``DEBUG`` is off: each
   process has its own, so new processes start cold and writes in one process
   are not seen by the others until their entries expire.
@@ -40,7 +42,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import LazyObject
 from django.utils.module_loading import import_string
 
-from ikstorage.checks.caches import check_cache
+from ikstorage.checks.caches import check_broadcast, check_cache
 from ikstorage.checks.storage import check_storage
 from ikstorage.conf import conf
 
@@ -146,9 +148,15 @@ def _unbuilt(where: str, error: ImproperlyConfigured, options: Any) -> list[chec
     cache = options.get("cache", "default") if isinstance(options, dict) else None
     if isinstance(cache, str):
         errors += check_cache(where, cache)
+        errors += check_broadcast(where, cache, options.get("broadcast"))
     return errors
 
 
 def _check_one(where: str, storage: Any) -> list[checks.CheckMessage]:
     """The checks of one storage: its cache (``caches``), then what it wraps (``storage``)."""
-    return check_cache(where, storage.options.cache) + check_storage(where, storage)
+    options = storage.options
+    return (
+        check_cache(where, options.cache)
+        + check_broadcast(where, options.cache, options.broadcast)
+        + check_storage(where, storage)
+    )

@@ -15,8 +15,9 @@ from django.core import checks
 from django.utils.module_loading import import_string
 
 from ikstorage.cache import errors as cache_errors
+from ikstorage.cache.broadcast import BACKENDS, carries
 
-__all__ = ["check_cache"]
+__all__ = ["check_broadcast", "check_cache"]
 
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 DUMMY = "django.core.cache.backends.dummy.DummyCache"
@@ -163,3 +164,28 @@ def _missing_library(
         obj=where,
         id="ikstorage.E005",
     )
+
+
+def check_broadcast(where: str, alias: str, broadcast: object) -> list[checks.CheckMessage]:
+    """``ikstorage.E009``: ``OPTIONS["broadcast"]`` on a cache that is not Redis.
+
+    The announcements travel over the cache's own Redis connection; any other
+    cache cannot carry them, and the storage raises when first used rather
+    than quietly serving other processes' stale records for ``local_timeout``.
+    """
+    if broadcast is not True or alias not in settings.CACHES:
+        return []
+    backend = settings.CACHES[alias].get("BACKEND")
+    if carries(backend):
+        return []
+    return [
+        checks.Error(
+            f"OPTIONS['broadcast'] is on, but the cache {alias!r} is {backend!r}: "
+            "writes can only be announced over Redis.",
+            hint=f"Point OPTIONS['cache'] at a cache using {' or '.join(BACKENDS)}, or "
+            "remove OPTIONS['broadcast'] (other processes then see writes within "
+            "local_timeout).",
+            obj=where,
+            id="ikstorage.E009",
+        )
+    ]

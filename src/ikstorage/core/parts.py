@@ -23,6 +23,7 @@ from ikstorage.backends import Adapter, adapter_for
 from ikstorage.backends.base import class_path
 from ikstorage.backends.identity import instance_token
 from ikstorage.cache import MetadataCache
+from ikstorage.cache.broadcast import carries
 from ikstorage.exceptions import CacheConfigurationError, ConfigurationError
 from ikstorage.records import Keys
 
@@ -72,6 +73,7 @@ class Parts:
         probe_bytes: int,
         probe_limit: int,
         named: str | None = None,
+        broadcast: bool = False,
     ) -> None:
         self.storage = storage
         #: The ``identity`` option: a name for the storage's records, added to the derived one.
@@ -79,6 +81,8 @@ class Parts:
         self.cache_alias = cache
         self.local_timeout = local_timeout
         self.local_maxsize = local_maxsize
+        #: The ``broadcast`` option: writes announced to other processes over the cache's Redis.
+        self.broadcast = broadcast
         self._owner = weakref.ref(owner)
         self._probe = (probe_bytes, probe_limit)
         self._lock = threading.Lock()
@@ -164,8 +168,19 @@ class Parts:
                     f"in settings.CACHES (aliases: {', '.join(sorted(settings.CACHES))}).",
                     alias=alias,
                 )
+            backend = settings.CACHES[alias].get("BACKEND")
+            if self.broadcast and not carries(backend):
+                raise CacheConfigurationError(
+                    f"CachedStorage 'broadcast' needs a Redis cache (Django's RedisCache or "
+                    f"django-redis), but the cache {alias!r} is {backend!r} "
+                    "(ikstorage.E009).",
+                    alias=alias,
+                )
             self._cache = MetadataCache(
-                alias, local_timeout=self.local_timeout, local_maxsize=self.local_maxsize
+                alias,
+                local_timeout=self.local_timeout,
+                local_maxsize=self.local_maxsize,
+                broadcast=self.broadcast,
             )
         return self._cache
 

@@ -57,10 +57,22 @@ class Writes:
         stored = self._names.stored(name)
         if stored is None:
             return self._parts.call("_save", name, content)  # type: ignore[no-any-return]
-        keys, adapter, hook = self._parts.keys, self._parts.adapter, self.hook
+        adapter, hook = self._parts.adapter, self.hook
         upload = uploads.inspect(adapter, name, content, probe_limit=self._policy.probe_limit)
         # The hook's CPU work (rendering) happens before the lease: it holds up nobody.
         prepared = None if hook is None else hook.prepare(stored, content, upload)
+        # What the write changed is announced once, when the lease is given back.
+        with self._parts.cache.announcing():
+            saved, attached = self._write(name, content, stored, upload, prepared)
+        if attached and hook is not None:  # after the release: a task may take the lease itself
+            hook.saved(saved, prepared)
+        return saved
+
+    def _write(
+        self, name: str, content: File[Any], stored: str, upload: uploads.Upload, prepared: Any
+    ) -> tuple[str, bool]:
+        """The backend write and the record, under the name's lease: (saved name, attached)."""
+        keys, adapter, hook = self._parts.keys, self._parts.adapter, self.hook
         lease = self.lease(stored)
         try:
             saved = adapter.store(name, content)
@@ -85,20 +97,19 @@ class Writes:
                 stale += keys.facts(saved_stored)
                 stale += [keys.record(p) for p in adapter.parents(saved_stored)]
         lease.release(also=stale)
-        if attached and hook is not None:  # after the release: a task may take the lease itself
-            hook.saved(saved, prepared)
-        return saved
+        return saved, attached
 
     def saved_elsewhere(self, saved: str) -> None:
         """The wrapped storage saved ``saved`` with a ``save()`` of its own: forget what
         was known, so the next reader learns what it stored (its folders too)."""
-        self._reads.invalidate(saved)
-        stored = self._names.stored(saved)
-        if stored is not None:
-            keys = self._parts.keys
-            self._parts.cache.delete_many(
-                [keys.record(p) for p in self._parts.adapter.parents(stored)]
-            )
+        with self._parts.cache.announcing():
+            self._reads.invalidate(saved)
+            stored = self._names.stored(saved)
+            if stored is not None:
+                keys = self._parts.keys
+                self._parts.cache.delete_many(
+                    [keys.record(p) for p in self._parts.adapter.parents(stored)]
+                )
 
     def delete(self, name: Any) -> None:
         """Delete ``name`` under its lease and leave a tombstone; what goes with it goes too."""
@@ -106,6 +117,10 @@ class Writes:
         if stored is None:
             self._parts.call("delete", name)
             return
+        with self._parts.cache.announcing():
+            self._delete(name, stored)
+
+    def _delete(self, name: Any, stored: str) -> None:
         keys, adapter = self._parts.keys, self._parts.adapter
         lease = self.lease(stored)
         going = [] if self.hook is None else self.hook.going(stored)
