@@ -154,3 +154,41 @@ def test_signed_urls_are_s3storages_and_work(seaweedfs: SeaweedFS) -> None:
     with seaweedfs.counting() as requests, urllib.request.urlopen(url, timeout=10) as response:
         assert response.read() == data
     assert requests == {"GetObject": 1}  # the browser's download
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ü/фото 😀.jpg", "a+b c%2F.jpg", "deep/" + "/".join(c * 200 for c in "dnx") + ".jpg"],
+    ids=["unicode", "reserved", "long"],
+)
+def test_names_and_their_signed_urls(seaweedfs: SeaweedFS, name: str) -> None:
+    data = image_bytes((12, 10))
+    cached = CachedStorage(storage=S3Storage(**seaweedfs.options(querystring_auth=True)))
+    assert cached.save(name, ContentFile(data)) == name
+    clear_local()
+    caches["default"].clear()
+    with seaweedfs.counting() as requests:
+        assert cached.image_dimensions(name) == (12, 10)
+        url = cached.url(name)
+    assert requests == {"GetObject": 1}
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.read() == data
+
+
+def test_a_key_segment_over_255_bytes_is_refused_as_s3storage_is(seaweedfs: SeaweedFS) -> None:
+    """A 1,000-byte key is valid on S3 (and moto); SeaweedFS keeps a file tree and
+    refuses a path segment over 255 bytes. The error is S3Storage's, nothing is kept."""
+    from botocore.exceptions import ClientError
+
+    name = "long/" + "n" * 991 + ".jpg"
+    assert len(name.encode()) == 1000
+    with pytest.raises(ClientError) as raw:
+        S3Storage(**seaweedfs.options()).save(name, ContentFile(b"x"))
+    assert raw.value.response["Error"]["Code"] == "KeyTooLongError"
+    cached = CachedStorage(storage=S3Storage(**seaweedfs.options()))
+    with seaweedfs.counting() as requests, pytest.raises(ClientError) as err:
+        cached.save(name, ContentFile(image_bytes()))
+    assert err.value.response["Error"]["Code"] == "KeyTooLongError"
+    assert requests == {"PutObject": 1}
+    assert cached.core.cache.get(cached.core.keys.record(name)) is None
+    assert cached.exists(name) is False

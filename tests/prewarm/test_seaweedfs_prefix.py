@@ -120,3 +120,22 @@ def test_location_is_applied(seaweedfs: SeaweedFS) -> None:
             assert storage.size("p/c.txt") == 3
         assert requests == {}
         assert not storage.core.cached_records(["p/not-in-location.jpg"])
+
+
+def test_listed_names_are_decoded(seaweedfs: SeaweedFS) -> None:
+    """Listings come URL-encoded (``EncodingType=url``): the records are under the names."""
+    names = ["u/ü фото 😀.txt", "u/a+b c%2F.txt", "u/x.jpg"]
+    direct = seaweedfs.client()
+    for name in names:
+        direct.put_object(Bucket=BUCKET, Key=name, Body=b"abc" if name.endswith(".txt") else b"")
+    with override_settings(STORAGES=seaweedfs_storages(seaweedfs)):
+        storage = storages["default"]
+        with seaweedfs.counting() as requests:
+            run = prewarm("--prefix", "u/")
+        # The empty image: a 416, then a HEAD for its ETag and modified time.
+        assert requests == {"ListObjectsV2": 1, "GetObject": 1, "HeadObject": 1}
+        assert (run["files_seen"], run["from_listing"]) == (3, 2)
+        ik_cache.clear_local()
+        with seaweedfs.counting() as requests:
+            assert [storage.size(name) for name in names] == [3, 3, 0]
+        assert requests == {}
