@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http import server as http_server
 from pathlib import Path
@@ -181,6 +182,15 @@ def _answers(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
             return
 
 
+def _distinct_ports(count: int) -> list[int]:
+    """Free loopback ports, all different (each held until every one is picked)."""
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+
+
 def start_seaweedfs() -> Iterator[SeaweedFS]:
     """``weed server -s3`` on free ports with the forwarder in front, for the whole session."""
     binary = weed_binary()
@@ -193,9 +203,9 @@ def start_seaweedfs() -> Iterator[SeaweedFS]:
     workdir = Path(tempfile.mkdtemp(prefix="ikstorage-seaweedfs-"))
     (workdir / "s3.json").write_text(json.dumps(IDENTITIES))
     (workdir / "data").mkdir()
-    port = free_port()
-    ports = {name: free_port() for name in ("master", "volume", "filer")}
-    grpc = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+    port, *numbers = _distinct_ports(8)
+    ports = dict(zip(("master", "volume", "filer"), numbers[:3], strict=True))
+    grpc = dict(zip(("master", "volume", "filer", "s3"), numbers[3:], strict=True))
     args = [
         binary,
         "server",
