@@ -15,6 +15,7 @@ from django.core.files.storage import FileSystemStorage
 from ikstorage import cache as ik_cache
 from ikstorage import metrics
 from tests.azure_server import azurite, azurite_session
+from tests.seaweedfs_server import seaweedfs, seaweedfs_session
 from tests.servers import memcached_server, moto_server, redis_server
 from tests.task_engines import task_engine
 
@@ -24,6 +25,8 @@ __all__ = [
     "memcached_server",
     "moto_server",
     "redis_server",
+    "seaweedfs",
+    "seaweedfs_session",
     "task_engine",
 ]
 

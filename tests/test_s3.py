@@ -359,3 +359,24 @@ def test_unicode_and_long_names(s3: Any, s3_storage: Any, name: str) -> None:
     with count_calls() as calls:
         assert storage.image_dimensions(saved) == (12, 10)
     assert calls.s3 == {"GetObject": 1}
+
+
+def test_a_save_drops_the_cached_folder_keys_above_it(
+    s3: Any, s3_storage: Any, events: Events
+) -> None:
+    """S3-compatible servers with a file tree answer for ``dir/`` once a file is under it
+    (tests/test_seaweedfs.py); a save forgets ``dir/`` records in the lease's round trip."""
+    storage = CachedStorage(storage=s3_storage)
+    assert storage.exists("dir/") is False
+    assert storage.exists("dir/sub/") is False
+    s3.put_object(Bucket="media", Key="dir/", Body=b"")  # as such a server would show it
+    events.round_trips.clear()
+    storage.save("top.jpg", ContentFile(image_bytes()))
+    flat = dict(events.round_trips)
+    events.round_trips.clear()
+    storage.save("dir/sub/x.jpg", ContentFile(image_bytes()))
+    assert events.round_trips == flat  # no round trip more than a save at the top
+    with count_calls() as calls:
+        assert storage.exists("dir/") is True
+        assert storage.exists("dir/sub/") is False
+    assert calls.s3 == {"HeadObject": 2}  # both asked again

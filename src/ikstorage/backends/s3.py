@@ -71,9 +71,16 @@ class S3Adapter(Adapter):
         return stored[len(base) :] if base and stored.startswith(base) else stored
 
     def parents(self, name: str) -> list[str]:
-        # S3 has no folders: ``exists("dir")`` is False before and after a save of
-        # ``dir/x``, so no other record changes.
-        return []
+        """The folder keys above ``name``, each with its trailing slash.
+
+        ``exists("dir")`` is False before and after a save of ``dir/x`` on every
+        S3 server. ``dir/`` is False on AWS (unless a marker object was put), but
+        S3-compatible servers with a real file tree (SeaweedFS) answer a HEAD of
+        ``dir/`` with 200 once a file is under it, and ``S3Storage.exists("dir/")``
+        says True: a cached "missing" for it must not outlive the save. Dropping
+        those records rides on the round trip that releases the write lease.
+        """
+        return [f"{parent}/" for parent in super().parents(name.rstrip("/"))]
 
     def stored_size(self, name: str, content: File[Any], length: int | None) -> int | None:
         """``None`` when S3Storage will gzip the upload: the stored size is not the input's.
