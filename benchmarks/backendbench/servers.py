@@ -32,13 +32,11 @@ def start(slug: str) -> tuple[Iterator[Any], Callable[[Any], dict[str, Any]]]:
 
 def s3_server() -> Iterator[Any]:
     """moto's S3 server with a bucket ``media``, behind the counting forwarder."""
-    from http import server as http_server
-    from threading import Thread
-
     import boto3
 
     from benchmarks.peerbench.runner import s3_server as moto
     from tests import azure_server
+    from tests.forwarder import forwarding
     from tests.servers import free_port
 
     with moto() as endpoint:
@@ -50,13 +48,8 @@ def s3_server() -> Iterator[Any]:
             aws_secret_access_key="testing",
         )
         client.create_bucket(Bucket="media")
-        front = free_port()
-        log = azure_server.Azurite(
-            endpoint=f"http://127.0.0.1:{front}", upstream=int(endpoint.rsplit(":", 1)[1])
-        )
-        httpd = http_server.ThreadingHTTPServer(("127.0.0.1", front), azure_server._forwarder(log))
-        httpd.daemon_threads = True
-        Thread(target=httpd.serve_forever, daemon=True).start()
+        front, upstream = free_port(), int(endpoint.rsplit(":", 1)[1])
+        log = azure_server.Azurite(endpoint=f"http://127.0.0.1:{front}", upstream=upstream)
 
         def wipe() -> None:
             listed = client.list_objects_v2(Bucket="media").get("Contents", [])
@@ -64,11 +57,8 @@ def s3_server() -> Iterator[Any]:
                 client.delete_object(Bucket="media", Key=item["Key"])
 
         log.wipe = wipe  # type: ignore[method-assign]
-        try:
+        with forwarding(upstream, front, lambda request: log.log(request.command, request.path)):
             yield log
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
 
 
 @contextmanager
