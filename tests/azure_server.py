@@ -4,16 +4,15 @@ Azurite is a Node.js program, installed with npm into
 ``$IKSTORAGE_TEST_DATA/azurite`` (default ``~/.cache/ikstorage-test-data``;
 ``.ci/run`` installs it there) or found on ``PATH``. It is started once per
 session, in memory, on a free loopback port. The storages under test talk to
-a forwarder in this process instead, which passes each request on unchanged
-and logs it: one entry per HTTP request, by kind (``get``, ``head``,
-``write`` for a PUT, ``list``, ``delete``, ``other``), whichever process sent
-it. Where node or Azurite are missing the tests are skipped, except under
+a forwarder in this process instead (:mod:`tests.forwarder`), which passes
+each request on unchanged and logs it: one entry per HTTP request, by kind
+(``get``, ``head``, ``write`` for a PUT, ``list``, ``delete``, ``other``),
+whichever process sent it. Where node or Azurite are missing the tests are skipped, except under
 ``CI=true``.
 """
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import subprocess
@@ -23,18 +22,17 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http import server as http_server
 from pathlib import Path
 
 import pytest
 
+from tests.forwarder import forwarding
 from tests.servers import free_port, unavailable, wait_for_port
 
 #: Azurite's well-known development account (its key is public, in Azure's docs).
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 CONTAINER = "media"
-_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
 
 
 def azurite_binary() -> str | None:
@@ -98,53 +96,6 @@ def kind(method: str, path: str) -> str:
     return {"HEAD": "head", "PUT": "write", "DELETE": "delete"}.get(method, "other")
 
 
-def _forwarder(azurite: Azurite) -> type[http_server.BaseHTTPRequestHandler]:
-    class Forward(http_server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def _body(self) -> bytes:
-            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                parts = []
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0], 16)
-                    if size == 0:
-                        self.rfile.readline()
-                        return b"".join(parts)
-                    parts.append(self.rfile.read(size))
-                    self.rfile.readline()
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-        def _forward(self) -> None:
-            azurite.log(self.command, self.path)
-            body = self._body()
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
-            headers["Content-Length"] = str(len(body))
-            upstream = http.client.HTTPConnection("127.0.0.1", azurite.upstream, timeout=30)
-            try:
-                upstream.request(self.command, self.path, body=body, headers=headers)
-                response = upstream.getresponse()
-                data = response.read()
-                self.send_response(response.status, response.reason)
-                for key, value in response.getheaders():
-                    if key.lower() not in _HOP and key.lower() != "content-length":
-                        self.send_header(key, value)
-                # A HEAD's Content-Length is the blob's size, not of a body sent.
-                length = response.getheader("Content-Length") if self.command == "HEAD" else None
-                self.send_header("Content-Length", length or str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-            finally:
-                upstream.close()
-
-        do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_OPTIONS = _forward
-
-    return Forward
-
-
 def start_azurite() -> Iterator[Azurite]:
     """Azurite on a free port, with the forwarder in front, for the whole session."""
     binary = azurite_binary()
@@ -176,20 +127,14 @@ def start_azurite() -> Iterator[Azurite]:
     process = subprocess.Popen(
         args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    httpd = None
     try:
         wait_for_port(port, timeout=30)
         front = free_port()
         azurite = Azurite(endpoint=f"http://127.0.0.1:{front}/{ACCOUNT}", upstream=port)
-        httpd = http_server.ThreadingHTTPServer(("127.0.0.1", front), _forwarder(azurite))
-        httpd.daemon_threads = True
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        azurite.wipe()
-        yield azurite
+        with forwarding(front, port, azurite.log):
+            azurite.wipe()
+            yield azurite
     finally:
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)

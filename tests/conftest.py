@@ -15,9 +15,18 @@ from django.core.files.storage import FileSystemStorage
 from ikstorage import cache as ik_cache
 from ikstorage import metrics
 from tests.azure_server import azurite, azurite_session
+from tests.gcs_server import gcs, gcs_emulator
 from tests.servers import memcached_server, moto_server, redis_server
 
-__all__ = ["azurite", "azurite_session", "memcached_server", "moto_server", "redis_server"]
+__all__ = [
+    "azurite",
+    "azurite_session",
+    "gcs",
+    "gcs_emulator",
+    "memcached_server",
+    "moto_server",
+    "redis_server",
+]
 
 
 #: Test files of the long tiers: run by the README's test command and one tox env,

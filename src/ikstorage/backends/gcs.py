@@ -1,20 +1,32 @@
 """The adapter for django-storages' ``GoogleCloudStorage``: one ranged GET answers everything.
 
 A media download with ``Range: bytes=0-65535`` tells in one request whether
-the object exists (404), its total size (``Content-Range``), its ETag, and
-hands over the header bytes that hold an image's dimensions. Names that are
-not images get the object's metadata instead (``bucket.get_blob``, what
-``GoogleCloudStorage`` itself asks), so a 2 GB video is never downloaded.
+the object exists (404), its total size (``Content-Range``), its generation
+(``x-goog-generation``), and hands over the header bytes that hold an
+image's dimensions. Names that are not images get the object's metadata
+instead (``bucket.get_blob``, what ``GoogleCloudStorage`` itself asks), so a
+2 GB video is never downloaded.
 
 The ranged GET is sent through the client's own authorized session
 (``client._http``) to the URL the client would download from
 (``Blob._get_download_url``), under the client's retry policy. The library's
 own download (``Blob.download_as_bytes(start=, end=)``) is not used: it keeps
 the body but drops the ``Content-Range`` header, so the total size would cost
-a second request. The modified time is not taken from the download either:
-``GoogleCloudStorage.get_modified_time`` answers the metadata's ``updated``
-(milliseconds), a download's ``Last-Modified`` has whole seconds; it is asked
-of the storage once, when a page wants it, and kept beside the record.
+a second request.
+
+An object's version is recorded as its generation (:func:`version`), which
+the metadata, a listing and a download all carry, rather than its ETag,
+which each spells differently. An empty object answers the range with 416,
+with or without ``Content-Range: bytes */0``: either way it has no byte 0.
+
+The modified time is not taken from the download. ``GoogleCloudStorage.
+get_modified_time`` answers the metadata's ``updated``, with microseconds; a
+download's ``Last-Modified`` has whole seconds, so an answer made from it
+would differ from the wrapped storage's by a fraction of a second, and
+ikstorage answers what the wrapped storage answers. It is asked of the
+storage once, when a page wants it (one metadata GET), and kept beside the
+record; ``ikstorage_prewarm --prefix`` records it from the listing, which
+carries ``updated`` too.
 
 Two django-storages internals are used, stable since 1.6:
 ``GoogleCloudStorage._normalize_name`` (the object name, with ``location``
@@ -43,7 +55,7 @@ from ikstorage.backends.facts import MISSING, Facts, found
 from ikstorage.backends.gcs_identity import gcs_identity
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
 
-__all__ = ["GCSAdapter"]
+__all__ = ["GCSAdapter", "version"]
 
 #: The total in ``bytes 0-65535/1234567``, in a 416's ``bytes */0`` (and in the
 #: ``bytes 0--1/0`` some servers answer for an empty object).
@@ -196,10 +208,13 @@ class GCSAdapter(Adapter):
         size = _size(status, headers, body)
         if size == 0:  # an empty object: 416 (no byte 0), or an empty body
             return _facts(headers, 0, None)
-        if size is None or headers.get("Content-Encoding"):
-            # Stored compressed: the bytes served are not the bytes stored, and
-            # Django reads the decompressed ones. Its metadata tells the size.
+        if size is None:
             return self._metadata(key)
+        if _compressed(headers):
+            # Stored compressed: the bytes served are not the ones Django reads
+            # (it reads them decompressed), so the dimensions are left to the
+            # first asker. The size is the stored one, as GoogleCloudStorage's.
+            return _facts(headers, size, None)
 
         def fetch(offset: int, length: int) -> bytes:
             with self.call("probe_range"):
@@ -231,7 +246,7 @@ class GCSAdapter(Adapter):
                 body = b""
                 # A 200 may be the whole file: read no more than asked. Bytes stored
                 # compressed are not read at all (the probe asks the metadata).
-                if response.status_code < 300 and not response.headers.get("Content-Encoding"):
+                if response.status_code < 300 and not _compressed(response.headers):
                     parts: list[bytes] = []
                     held = 0
                     for chunk in response.iter_content(chunk_size=min(length, 65536) or 1):
@@ -257,7 +272,7 @@ class GCSAdapter(Adapter):
             int(blob.size or 0),
             (None, None) if not blob.size else dims,
             modified=updated.timestamp() if updated is not None else None,
-            etag=blob.etag,
+            etag=version(blob.generation, blob.etag),
         )
 
 
@@ -276,12 +291,33 @@ def _size(status: int, headers: Any, body: bytes) -> int | None:
     stored = headers.get("x-goog-stored-content-length")
     if stored is not None:
         return int(stored)
-    if status == 200 and not headers.get("Content-Encoding"):
+    if status == 200 and not _compressed(headers):
         length = headers.get("Content-Length")
         return int(length) if length is not None else None
     return None
 
 
+def _compressed(headers: Any) -> bool:
+    """Whether the object is stored compressed: served as stored (``Content-Encoding``)
+    or decompressed on the way (``x-goog-stored-content-encoding``, range ignored)."""
+    stored = headers.get("x-goog-stored-content-encoding") or "identity"
+    return bool(headers.get("Content-Encoding")) or stored != "identity"
+
+
+def version(generation: Any, etag: str | None) -> str | None:
+    """What tells one version of an object from another: its generation, else its ETag.
+
+    GCS gives a new generation to every write of an object, in the metadata,
+    the listing and a download's ``x-goog-generation`` alike; its ETag is
+    spelled differently in each (unquoted in the metadata, quoted in a
+    download, an MD5 on some servers and an opaque token on others), so
+    records from a probe and from a listing would never agree on it.
+    """
+    if generation:
+        return f"g{generation}"
+    return etag or None
+
+
 def _facts(headers: Any, size: int, dims: Dimensions | None) -> Facts:
-    etag = headers.get("ETag") or headers.get("x-goog-generation")
+    etag = version(headers.get("x-goog-generation"), headers.get("ETag"))
     return found(size, (None, None) if size == 0 else dims, etag=etag)
