@@ -25,6 +25,10 @@ Log = Callable[[str, str], None]
 def _handler(upstream: int, log: Log) -> type[http_server.BaseHTTPRequestHandler]:
     class Forward(http_server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body in one segment, sent at once: else each answer waits
+        # on the client's delayed ACK (about 40 ms a request).
+        wbufsize = -1
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
             pass

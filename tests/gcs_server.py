@@ -30,6 +30,7 @@ import subprocess
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,11 @@ class Emulator:
     @property
     def ranged_metadata(self) -> bool:
         """Whether a ranged download carries ETag, ``Last-Modified`` and the generation."""
+        return self.name == FAKE_GCS_SERVER
+
+    @property
+    def concurrent(self) -> bool:
+        """Whether uploads may be sent to it at once (gcp-storage-emulator's may race)."""
         return self.name == FAKE_GCS_SERVER
 
     @property
@@ -257,8 +263,9 @@ class _Direct:
             names = [item["name"] for item in page.get("items") or ()]
             if not names:
                 return
-            for name in names:
-                self.call("DELETE", f"/storage/v1/b/{BUCKET}/o/{quote(name, safe='')}")
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                paths = [f"/storage/v1/b/{BUCKET}/o/{quote(name, safe='')}" for name in names]
+                list(pool.map(partial(self.call, "DELETE"), paths))
 
 
 @contextmanager

@@ -55,7 +55,7 @@ from ikstorage.backends.facts import MISSING, Facts, found
 from ikstorage.backends.gcs_identity import gcs_identity
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
 
-__all__ = ["GCSAdapter", "version"]
+__all__ = ["GCSAdapter", "blob_facts", "version"]
 
 #: The total in ``bytes 0-65535/1234567``, in a 416's ``bytes */0`` (and in the
 #: ``bytes 0--1/0`` some servers answer for an empty object).
@@ -261,19 +261,23 @@ class GCSAdapter(Adapter):
         metrics.probe_bytes(len(body))
         return status, answer_headers, body
 
-    def _metadata(self, key: str, dims: Dimensions | None = None) -> Facts:
-        """The object's metadata (one GET); ``dims``: what is known without reading."""
+    def _metadata(self, key: str) -> Facts:
+        """The object's metadata (one GET)."""
         with self.call("probe"):
             blob = self.storage.bucket.get_blob(key)
-        if blob is None:
-            return MISSING
-        updated = blob.updated
-        return found(
-            int(blob.size or 0),
-            (None, None) if not blob.size else dims,
-            modified=updated.timestamp() if updated is not None else None,
-            etag=version(blob.generation, blob.etag),
-        )
+        return MISSING if blob is None else blob_facts(blob)
+
+
+def blob_facts(blob: Any) -> Facts:
+    """What an object's metadata tells (from ``get_blob`` or a listing): dimensions
+    are not among it, except that an empty object has none."""
+    updated = blob.updated
+    return found(
+        int(blob.size or 0),
+        (None, None) if not blob.size else None,
+        modified=updated.timestamp() if updated is not None else None,
+        etag=version(blob.generation, blob.etag),
+    )
 
 
 def _size(status: int, headers: Any, body: bytes) -> int | None:
