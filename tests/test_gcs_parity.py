@@ -8,7 +8,8 @@ ranged download differs (``tests/gcs_server.py``); the answers do not.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,29 @@ def test_upload_is_one_write_per_file_and_the_page_costs_nothing(emulator: Emula
     for rendition in (thumb, small):
         assert plain.exists(rendition.name)
         assert rendition.url == plain.url(rendition.name)
+
+
+def test_a_signed_url_is_never_handed_out_within_the_margin(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """On the real clock: every URL handed out is good for at least the margin,
+    by its own ``X-Goog-Date`` and ``X-Goog-Expires`` (whole seconds)."""
+    signed = bare(
+        credentials=credentials(key_file(tmp_path)),
+        querystring_auth=True,
+        expiration=timedelta(seconds=3),
+    )
+    cached = CachedStorage(storage=signed, url_expiry_margin=2)
+    handed: list[tuple[float, str]] = []
+    start = time.time()
+    while time.time() - start < 2.5:
+        handed.append((time.time(), cached.url("a.jpg")))
+        time.sleep(0.02)
+    for when, url in handed:
+        query = parse_qs(urlsplit(url).query)
+        signed_at = datetime.strptime(query["X-Goog-Date"][0], "%Y%m%dT%H%M%SZ")
+        expires = signed_at.replace(tzinfo=UTC).timestamp() + int(query["X-Goog-Expires"][0])
+        assert expires - when >= 2, (when, url)
+    # Memoized, and signed again after each whole second: 3 or 4 in 2.5 s.
+    assert len(handed) > 50
+    assert 3 <= len({url for _, url in handed}) <= 4

@@ -16,6 +16,7 @@ itself from L1 and calls here for the rest.
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime
 from typing import Any
@@ -132,7 +133,10 @@ class Answers:
         ):
             return entry.url
         lifetime = self._parts.adapter.url_lifetime()
-        now = time.time()
+        # Signers write the signing time in whole seconds, cut down (X-Amz-Date,
+        # X-Goog-Date, a SAS's start): the URL expires up to a second before
+        # ``time() + lifetime``, so it is counted from the whole second.
+        now = float(math.floor(time.time()))
         url: str = self._parts.call("url", name)
         if lifetime is None:
             self._parts.cache.set(key, UrlEntry(url, None), None)
