@@ -254,6 +254,6 @@ def test_new_process_with_credentials_pays_nothing(
 def test_total_size_from_a_ranged_answer(
     status: int, headers: dict[str, str], size: int | None
 ) -> None:
-    from ikstorage.backends.gcs import _size
+    from ikstorage.backends.gcs_facts import total_size
 
-    assert _size(status, headers, b"") == size
+    assert total_size(status, headers) == size

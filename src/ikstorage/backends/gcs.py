@@ -14,7 +14,8 @@ own download (``Blob.download_as_bytes(start=, end=)``) is not used: it keeps
 the body but drops the ``Content-Range`` header, so the total size would cost
 a second request.
 
-An object's version is recorded as its generation (:func:`version`), which
+An object's version is recorded as its generation
+(:func:`~ikstorage.backends.gcs_facts.version`), which
 the metadata, a listing and a download all carry, rather than its ETag,
 which each spells differently. An empty object answers the range with 416,
 with or without ``Content-Range: bytes */0``: either way it has no byte 0.
@@ -36,7 +37,6 @@ applied and traversal refused) and the storage's settings attributes.
 from __future__ import annotations
 
 import mimetypes
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,15 +51,13 @@ from storages.utils import clean_name
 
 from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
-from ikstorage.backends.facts import MISSING, Facts, found
+from ikstorage.backends.facts import MISSING, Facts
+from ikstorage.backends.gcs_facts import blob_facts, compressed, headers_facts, total_size
 from ikstorage.backends.gcs_identity import gcs_identity
-from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
+from ikstorage.imageinfo import is_image_name, read_dimensions
 
-__all__ = ["GCSAdapter", "blob_facts", "version"]
+__all__ = ["GCSAdapter"]
 
-#: The total in ``bytes 0-65535/1234567``, in a 416's ``bytes */0`` (and in the
-#: ``bytes 0--1/0`` some servers answer for an empty object).
-_TOTAL = re.compile(r"bytes [^/]*/(\d+)$")
 #: Seconds to wait for the server, as the library's own downloads do.
 _TIMEOUT = 60
 
@@ -205,16 +203,16 @@ class GCSAdapter(Adapter):
             status, headers, body = self._get(key, 0, self.probe_bytes)
         if status == 404:
             return MISSING
-        size = _size(status, headers, body)
+        size = total_size(status, headers)
         if size == 0:  # an empty object: 416 (no byte 0), or an empty body
-            return _facts(headers, 0, None)
+            return headers_facts(headers, 0, None)
         if size is None:
             return self._metadata(key)
-        if _compressed(headers):
+        if compressed(headers):
             # Stored compressed: the bytes served are not the ones Django reads
             # (it reads them decompressed), so the dimensions are left to the
             # first asker. The size is the stored one, as GoogleCloudStorage's.
-            return _facts(headers, size, None)
+            return headers_facts(headers, size, None)
 
         def fetch(offset: int, length: int) -> bytes:
             with self.call("probe_range"):
@@ -224,7 +222,7 @@ class GCSAdapter(Adapter):
         reader = RangeReader(
             fetch, size=size, first=self.probe_bytes, limit=self.probe_limit, initial=body
         )
-        return _facts(headers, size, read_dimensions(reader.read_at, size))
+        return headers_facts(headers, size, read_dimensions(reader.read_at, size))
 
     def _get(self, key: str, offset: int, length: int) -> tuple[int, Any, bytes]:
         """One ranged media GET: its status, headers and (at most ``length``) body bytes.
@@ -245,8 +243,8 @@ class GCSAdapter(Adapter):
                     raise from_http_response(response)  # type: ignore[no-untyped-call]
                 body = b""
                 # A 200 may be the whole file: read no more than asked. Bytes stored
-                # compressed are not read at all (the probe asks the metadata).
-                if response.status_code < 300 and not _compressed(response.headers):
+                # compressed are not read at all (they are not the ones Django reads).
+                if response.status_code < 300 and not compressed(response.headers):
                     parts: list[bytes] = []
                     held = 0
                     for chunk in response.iter_content(chunk_size=min(length, 65536) or 1):
@@ -266,62 +264,3 @@ class GCSAdapter(Adapter):
         with self.call("probe"):
             blob = self.storage.bucket.get_blob(key)
         return MISSING if blob is None else blob_facts(blob)
-
-
-def blob_facts(blob: Any) -> Facts:
-    """What an object's metadata tells (from ``get_blob`` or a listing): dimensions
-    are not among it, except that an empty object has none."""
-    updated = blob.updated
-    return found(
-        int(blob.size or 0),
-        (None, None) if not blob.size else None,
-        modified=updated.timestamp() if updated is not None else None,
-        etag=version(blob.generation, blob.etag),
-    )
-
-
-def _size(status: int, headers: Any, body: bytes) -> int | None:
-    """The object's stored size from an answer to a range from byte 0; ``None`` when
-    it does not say.
-
-    A 416 to a range from byte 0 says the object has no byte 0: it is empty,
-    whether or not the server adds ``Content-Range: bytes */0``.
-    """
-    match = _TOTAL.match(headers.get("Content-Range") or "")
-    if match:
-        return int(match.group(1))
-    if status == 416:
-        return 0
-    stored = headers.get("x-goog-stored-content-length")
-    if stored is not None:
-        return int(stored)
-    if status == 200 and not _compressed(headers):
-        length = headers.get("Content-Length")
-        return int(length) if length is not None else None
-    return None
-
-
-def _compressed(headers: Any) -> bool:
-    """Whether the object is stored compressed: served as stored (``Content-Encoding``)
-    or decompressed on the way (``x-goog-stored-content-encoding``, range ignored)."""
-    stored = headers.get("x-goog-stored-content-encoding") or "identity"
-    return bool(headers.get("Content-Encoding")) or stored != "identity"
-
-
-def version(generation: Any, etag: str | None) -> str | None:
-    """What tells one version of an object from another: its generation, else its ETag.
-
-    GCS gives a new generation to every write of an object, in the metadata,
-    the listing and a download's ``x-goog-generation`` alike; its ETag is
-    spelled differently in each (unquoted in the metadata, quoted in a
-    download, an MD5 on some servers and an opaque token on others), so
-    records from a probe and from a listing would never agree on it.
-    """
-    if generation:
-        return f"g{generation}"
-    return etag or None
-
-
-def _facts(headers: Any, size: int, dims: Dimensions | None) -> Facts:
-    etag = version(headers.get("x-goog-generation"), headers.get("ETag"))
-    return found(size, (None, None) if size == 0 else dims, etag=etag)

@@ -3,7 +3,7 @@
 One objects.list request returns a page of objects (the batch size, at most
 1,000) with their size, generation and ``updated`` time: for a file that is
 not an image that *is* its whole record, exactly what the adapter's metadata
-GET would learn (:func:`ikstorage.backends.gcs.blob_facts`), so it costs no
+GET would learn (:func:`ikstorage.backends.gcs_facts.blob_facts`), so it costs no
 further request; an image still needs the probe for its dimensions. The
 modified time comes from ``updated``, as ``GoogleCloudStorage.
 get_modified_time`` answers it, to the microsecond.
@@ -21,7 +21,7 @@ from typing import Any
 
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from ikstorage.backends.gcs import blob_facts
+from ikstorage.backends.gcs_facts import blob_facts
 from ikstorage.prewarm.pages import page_batch
 from ikstorage.prewarm.sources import Batch
 from ikstorage.prewarm.target import Target
