@@ -15,6 +15,7 @@ from django.core.files.storage import FileSystemStorage
 from ikstorage import cache as ik_cache
 from ikstorage import metrics
 from tests.azure_server import azurite, azurite_session
+from tests.gcs_server import gcs, gcs_emulator
 from tests.seaweedfs_server import seaweedfs, seaweedfs_session
 from tests.servers import memcached_server, moto_server, redis_server
 from tests.task_engines import task_engine
@@ -22,6 +23,8 @@ from tests.task_engines import task_engine
 __all__ = [
     "azurite",
     "azurite_session",
+    "gcs",
+    "gcs_emulator",
     "memcached_server",
     "moto_server",
     "redis_server",

@@ -1,8 +1,9 @@
 """An HTTP forwarder that logs each request it passes on: requests counted as a bill counts them.
 
 The storages under test talk to the forwarder instead of the emulator or
-server behind it, so every HTTP request is seen, whichever process or client
-library sent it, without patching the client. Each request is passed on
+server behind it (moto, SeaweedFS, Azurite, fake-gcs-server), so every HTTP
+request is seen, whichever process or client library sent it, without
+patching the client. Each request is passed on
 unchanged (its ``Host`` too, which request signatures cover) and logged before
 it goes; the answer comes back unchanged, its body re-framed with a
 ``Content-Length``.
@@ -28,8 +29,9 @@ def handler(upstream: int, log: Log) -> type[http_server.BaseHTTPRequestHandler]
 
     class Forward(http_server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        # Headers and body go out in two writes: without TCP_NODELAY the body
-        # waits for the client's delayed ACK (40 ms a request).
+        # Headers and body in one buffered write, sent at once: else each answer
+        # waits on the client's delayed ACK (about 40 ms a request).
+        wbufsize = -1
         disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
@@ -71,7 +73,7 @@ def handler(upstream: int, log: Log) -> type[http_server.BaseHTTPRequestHandler]
             finally:
                 connection.close()
 
-        do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_OPTIONS = _forward
+        do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = do_OPTIONS = _forward
 
     return Forward
 

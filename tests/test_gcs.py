@@ -9,10 +9,8 @@ ikstorage it is one ranged GET, and none once cached.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
@@ -23,74 +21,14 @@ from ikstorage import CachedStorage
 from ikstorage.profiler import count_calls
 from tests.child import run_module
 from tests.conftest import Events
-from tests.gcs_server import SCOPES, Emulator, start_emulator
+from tests.gcs_server import Emulator, bare, credentials, key_file
 from tests.images import image_bytes, jpeg_with_exif
 from tests.servers import Server
 
 
-@pytest.fixture(scope="session")
-def gcs_emulator() -> Iterator[Emulator]:
-    yield from start_emulator()
-
-
 @pytest.fixture
-def emulator(gcs_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    # google-cloud-storage 3.x fetches each bucket's metadata once per client, in
-    # a background thread, for its tracing spans: not per file, and racing the
-    # counts of a test, so it is turned off here.
-    monkeypatch.setenv("DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA", "true")
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator.host)
-    gcs_emulator.wipe()
-    return gcs_emulator
-
-
-def bare(**options: Any) -> Any:
-    from google.auth.credentials import AnonymousCredentials
-    from storages.backends.gcloud import GoogleCloudStorage
-
-    settings = {
-        "bucket_name": "media",
-        "project_id": "test",
-        "credentials": AnonymousCredentials(),
-        "querystring_auth": False,
-        **options,
-    }
-    return GoogleCloudStorage(**settings)
-
-
-def key_file(directory: Path) -> Path:
-    """A service-account key file with a throwaway RSA key (signs locally, never sent)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    info = {
-        "type": "service_account",
-        "project_id": "test",
-        "private_key_id": "0123456789abcdef",
-        "private_key": pem,
-        "client_email": "media@test.iam.gserviceaccount.com",
-        "client_id": "1",
-        "token_uri": "https://oauth2.googleapis.com/token",
-    }
-    path = directory / "key.json"
-    path.write_text(json.dumps(info))
-    return path
-
-
-def credentials(path: Path) -> Any:
-    """Credentials from ``path`` with a token already in hand: the emulator takes any."""
-    from google.oauth2 import service_account
-
-    creds = service_account.Credentials.from_service_account_file(str(path), scopes=SCOPES)
-    creds.token = "test-token"
-    creds.expiry = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
-    return creds
+def emulator(gcs: Emulator) -> Emulator:
+    return gcs
 
 
 def test_cold_image_is_one_request_and_warm_none(emulator: Emulator, events: Events) -> None:
@@ -307,12 +245,15 @@ def test_new_process_with_credentials_pays_nothing(
         (200, {"Content-Length": "10", "x-goog-stored-content-length": "7"}, 7),
         (200, {"Content-Length": "10", "Content-Encoding": "gzip"}, None),
         (416, {}, 0),  # fake-gcs-server: no byte 0, no Content-Range either
+        # Stored gzipped, served decompressed, the range ignored: not the stored size.
+        (200, {"Content-Length": "3000", "x-goog-stored-content-encoding": "gzip"}, None),
+        (200, {"Content-Length": "9", "x-goog-stored-content-encoding": "identity"}, 9),
         (200, {}, None),  # says nothing: the metadata is asked
     ],
 )
 def test_total_size_from_a_ranged_answer(
     status: int, headers: dict[str, str], size: int | None
 ) -> None:
-    from ikstorage.backends.gcs import _size
+    from ikstorage.backends.gcs_facts import total_size
 
-    assert _size(status, headers, b"") == size
+    assert total_size(status, headers) == size

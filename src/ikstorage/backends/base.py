@@ -8,6 +8,7 @@ files it serves (so two storages never share cache records).
 from __future__ import annotations
 
 import functools
+import math
 import os
 import posixpath
 from abc import ABC, abstractmethod
@@ -194,7 +195,10 @@ class Adapter(ABC):
         them; an adapter that does not reads the URL itself.
         """
         lifetime = self.url_lifetime()
-        return None if lifetime is None else issued + lifetime
+        # Signers write the signing time in whole seconds, cut down (X-Amz-Date,
+        # X-Goog-Date, a SAS's start): the URL expires up to a second before
+        # ``issued + lifetime``, so it is counted from the whole second.
+        return None if lifetime is None else math.floor(issued) + lifetime
 
     @contextmanager
     def call(self, method: str) -> Iterator[None]:

@@ -1,20 +1,33 @@
 """The adapter for django-storages' ``GoogleCloudStorage``: one ranged GET answers everything.
 
 A media download with ``Range: bytes=0-65535`` tells in one request whether
-the object exists (404), its total size (``Content-Range``), its ETag, and
-hands over the header bytes that hold an image's dimensions. Names that are
-not images get the object's metadata instead (``bucket.get_blob``, what
-``GoogleCloudStorage`` itself asks), so a 2 GB video is never downloaded.
+the object exists (404), its total size (``Content-Range``), its generation
+(``x-goog-generation``), and hands over the header bytes that hold an
+image's dimensions. Names that are not images get the object's metadata
+instead (``bucket.get_blob``, what ``GoogleCloudStorage`` itself asks), so a
+2 GB video is never downloaded.
 
 The ranged GET is sent through the client's own authorized session
 (``client._http``) to the URL the client would download from
 (``Blob._get_download_url``), under the client's retry policy. The library's
 own download (``Blob.download_as_bytes(start=, end=)``) is not used: it keeps
 the body but drops the ``Content-Range`` header, so the total size would cost
-a second request. The modified time is not taken from the download either:
-``GoogleCloudStorage.get_modified_time`` answers the metadata's ``updated``
-(milliseconds), a download's ``Last-Modified`` has whole seconds; it is asked
-of the storage once, when a page wants it, and kept beside the record.
+a second request.
+
+An object's version is recorded as its generation
+(:func:`~ikstorage.backends.gcs_facts.version`), which
+the metadata, a listing and a download all carry, rather than its ETag,
+which each spells differently. An empty object answers the range with 416,
+with or without ``Content-Range: bytes */0``: either way it has no byte 0.
+
+The modified time is not taken from the download. ``GoogleCloudStorage.
+get_modified_time`` answers the metadata's ``updated``, with microseconds; a
+download's ``Last-Modified`` has whole seconds, so an answer made from it
+would differ from the wrapped storage's by a fraction of a second, and
+ikstorage answers what the wrapped storage answers. It is asked of the
+storage once, when a page wants it (one metadata GET), and kept beside the
+record; ``ikstorage_prewarm --prefix`` records it from the listing, which
+carries ``updated`` too.
 
 Two django-storages internals are used, stable since 1.6:
 ``GoogleCloudStorage._normalize_name`` (the object name, with ``location``
@@ -24,7 +37,6 @@ applied and traversal refused) and the storage's settings attributes.
 from __future__ import annotations
 
 import mimetypes
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,15 +51,13 @@ from storages.utils import clean_name
 
 from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
-from ikstorage.backends.facts import MISSING, Facts, found
+from ikstorage.backends.facts import MISSING, Facts
+from ikstorage.backends.gcs_facts import blob_facts, compressed, headers_facts, total_size
 from ikstorage.backends.gcs_identity import gcs_identity
-from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
+from ikstorage.imageinfo import is_image_name, read_dimensions
 
 __all__ = ["GCSAdapter"]
 
-#: The total in ``bytes 0-65535/1234567``, in a 416's ``bytes */0`` (and in the
-#: ``bytes 0--1/0`` some servers answer for an empty object).
-_TOTAL = re.compile(r"bytes [^/]*/(\d+)$")
 #: Seconds to wait for the server, as the library's own downloads do.
 _TIMEOUT = 60
 
@@ -193,13 +203,16 @@ class GCSAdapter(Adapter):
             status, headers, body = self._get(key, 0, self.probe_bytes)
         if status == 404:
             return MISSING
-        size = _size(status, headers, body)
+        size = total_size(status, headers)
         if size == 0:  # an empty object: 416 (no byte 0), or an empty body
-            return _facts(headers, 0, None)
-        if size is None or headers.get("Content-Encoding"):
-            # Stored compressed: the bytes served are not the bytes stored, and
-            # Django reads the decompressed ones. Its metadata tells the size.
+            return headers_facts(headers, 0, None)
+        if size is None:
             return self._metadata(key)
+        if compressed(headers):
+            # Stored compressed: the bytes served are not the ones Django reads
+            # (it reads them decompressed), so the dimensions are left to the
+            # first asker. The size is the stored one, as GoogleCloudStorage's.
+            return headers_facts(headers, size, None)
 
         def fetch(offset: int, length: int) -> bytes:
             with self.call("probe_range"):
@@ -209,7 +222,7 @@ class GCSAdapter(Adapter):
         reader = RangeReader(
             fetch, size=size, first=self.probe_bytes, limit=self.probe_limit, initial=body
         )
-        return _facts(headers, size, read_dimensions(reader.read_at, size))
+        return headers_facts(headers, size, read_dimensions(reader.read_at, size))
 
     def _get(self, key: str, offset: int, length: int) -> tuple[int, Any, bytes]:
         """One ranged media GET: its status, headers and (at most ``length``) body bytes.
@@ -230,8 +243,8 @@ class GCSAdapter(Adapter):
                     raise from_http_response(response)  # type: ignore[no-untyped-call]
                 body = b""
                 # A 200 may be the whole file: read no more than asked. Bytes stored
-                # compressed are not read at all (the probe asks the metadata).
-                if response.status_code < 300 and not response.headers.get("Content-Encoding"):
+                # compressed are not read at all (they are not the ones Django reads).
+                if response.status_code < 300 and not compressed(response.headers):
                     parts: list[bytes] = []
                     held = 0
                     for chunk in response.iter_content(chunk_size=min(length, 65536) or 1):
@@ -246,42 +259,8 @@ class GCSAdapter(Adapter):
         metrics.probe_bytes(len(body))
         return status, answer_headers, body
 
-    def _metadata(self, key: str, dims: Dimensions | None = None) -> Facts:
-        """The object's metadata (one GET); ``dims``: what is known without reading."""
+    def _metadata(self, key: str) -> Facts:
+        """The object's metadata (one GET)."""
         with self.call("probe"):
             blob = self.storage.bucket.get_blob(key)
-        if blob is None:
-            return MISSING
-        updated = blob.updated
-        return found(
-            int(blob.size or 0),
-            (None, None) if not blob.size else dims,
-            modified=updated.timestamp() if updated is not None else None,
-            etag=blob.etag,
-        )
-
-
-def _size(status: int, headers: Any, body: bytes) -> int | None:
-    """The object's stored size from an answer to a range from byte 0; ``None`` when
-    it does not say.
-
-    A 416 to a range from byte 0 says the object has no byte 0: it is empty,
-    whether or not the server adds ``Content-Range: bytes */0``.
-    """
-    match = _TOTAL.match(headers.get("Content-Range") or "")
-    if match:
-        return int(match.group(1))
-    if status == 416:
-        return 0
-    stored = headers.get("x-goog-stored-content-length")
-    if stored is not None:
-        return int(stored)
-    if status == 200 and not headers.get("Content-Encoding"):
-        length = headers.get("Content-Length")
-        return int(length) if length is not None else None
-    return None
-
-
-def _facts(headers: Any, size: int, dims: Dimensions | None) -> Facts:
-    etag = headers.get("ETag") or headers.get("x-goog-generation")
-    return found(size, (None, None) if size == 0 else dims, etag=etag)
+        return MISSING if blob is None else blob_facts(blob)

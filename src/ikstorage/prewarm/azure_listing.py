@@ -6,7 +6,8 @@ One List Blobs request returns a page of blobs (the batch size, at most
 (what the adapter's HEAD would learn), so it costs no further request; an
 image still needs the probe for its dimensions.
 
-Blobs are listed in name order, so a position is the last name of a page.
+Blobs are listed in name order, so a position is the last name of a page
+(:mod:`ikstorage.prewarm.pages` makes a page a batch, as for S3 and GCS).
 List Blobs has no "start after a name" in every supported version of the
 SDK, so a rerun lists again from the prefix and skips the names already done
 (one request per page of them).
@@ -19,7 +20,7 @@ from typing import Any
 
 from storages.utils import clean_name
 
-from ikstorage.imageinfo import is_image_name
+from ikstorage.prewarm.pages import page_batch
 from ikstorage.prewarm.sources import Batch
 from ikstorage.prewarm.target import Target
 from ikstorage.records import Record
@@ -52,19 +53,11 @@ class AzurePrefixStream:
             timeout=self.storage.timeout,
         ).by_page()
         for page in pages:
-            names: list[str] = []
-            listed: dict[str, Record] = {}
-            last: str | None = None
-            for blob in page:
-                key: str = blob.name
-                last = key[len(self.base) :]
-                if after is not None and last <= after:
-                    continue  # done by an earlier run
-                names.append(last)
-                if not is_image_name(last):
-                    listed[last] = listed_record(blob)
-            if last is not None:
-                yield Batch(names, listed, position=last, calls=1)
+            batch = page_batch(
+                ((blob.name, blob) for blob in page), self.base, after, listed_record
+            )
+            if batch is not None:
+                yield batch
 
 
 def listed_record(blob: Any) -> Record:

@@ -3,8 +3,10 @@
 On ``S3Storage`` one ``ListObjectsV2`` call returns up to 1,000 keys with
 their size, ETag and modified time: for a file that is not an image that *is*
 its whole record, so it costs no further call; an image still needs the
-probe for its dimensions. ``AzureStorage`` is listed the same way
-(:mod:`ikstorage.prewarm.azure_listing`). Other storages are walked with
+probe for its dimensions. ``AzureStorage`` and ``GoogleCloudStorage`` are
+listed the same way (:mod:`ikstorage.prewarm.azure_listing`,
+:mod:`ikstorage.prewarm.gcs_listing`), and a page of any of them becomes a
+batch in :mod:`ikstorage.prewarm.pages`. Other storages are walked with
 ``listdir``, and every name is probed.
 
 Both walks return names in lexicographic order, so a position is simply the
@@ -19,13 +21,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ikstorage.imageinfo import is_image_name
+from ikstorage.prewarm.pages import page_batch
 from ikstorage.prewarm.sources import Batch
 from ikstorage.prewarm.target import Target
 from ikstorage.records import Record
 
 if TYPE_CHECKING:
     from ikstorage.prewarm.azure_listing import AzurePrefixStream
+    from ikstorage.prewarm.gcs_listing import GCSPrefixStream
 
 #: Most keys one ListObjectsV2 call returns.
 S3_PAGE = 1000
@@ -33,7 +36,7 @@ S3_PAGE = 1000
 
 def prefix_stream(
     target: Target, prefix: str, alias: str
-) -> S3PrefixStream | AzurePrefixStream | WalkStream:
+) -> S3PrefixStream | AzurePrefixStream | GCSPrefixStream | WalkStream:
     """The walk that fits the storage ``alias`` names."""
     try:
         from storages.backends.s3 import S3Storage
@@ -46,6 +49,11 @@ def prefix_stream(
         from ikstorage.prewarm.azure_listing import AzurePrefixStream
 
         return AzurePrefixStream(target, prefix, alias)
+    gcloud = sys.modules.get("storages.backends.gcloud")
+    if gcloud is not None and isinstance(target.wrapped, gcloud.GoogleCloudStorage):
+        from ikstorage.prewarm.gcs_listing import GCSPrefixStream
+
+        return GCSPrefixStream(target, prefix, alias)
     return WalkStream(target, prefix, alias)
 
 
@@ -91,20 +99,10 @@ class S3PrefixStream:
             params["StartAfter"] = self.base + after
         while True:
             page = client.list_objects_v2(**params)
-            names: list[str] = []
-            listed: dict[str, Record] = {}
-            last: str | None = None
-            for entry in page.get("Contents", ()):
-                key: str = entry["Key"]
-                last = key
-                if key.endswith("/") or not key.startswith(self.base):
-                    continue  # a "folder" marker object, not a file
-                name = key[len(self.base) :]
-                names.append(name)
-                if not is_image_name(name):
-                    listed[name] = listed_record(entry)
-            if last is not None:
-                yield Batch(names, listed, position=last[len(self.base) :], calls=1)
+            entries = ((entry["Key"], entry) for entry in page.get("Contents", ()))
+            batch = page_batch(entries, self.base, after, listed_record)
+            if batch is not None:
+                yield batch
             token = page.get("NextContinuationToken")
             if not page.get("IsTruncated") or not token:
                 return

@@ -1,0 +1,54 @@
+"""One page of a provider's own listing, made a batch: shared by the S3, Azure and GCS walks.
+
+Each provider lists keys in lexicographic order, a page at a time, with each
+key's size and version; what differs is only the client call and the shape
+of an entry. A page becomes a batch the same way everywhere: folder markers
+(keys ending in ``/``) and keys outside the storage's ``location`` are left
+out, names already done by an earlier run (at or before ``after``) are
+skipped, a file that is not an image gets its record from the listing (size,
+version and modified time are its whole record), and the position is the
+page's last key, so a rerun continues after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from ikstorage.imageinfo import is_image_name
+from ikstorage.prewarm.sources import Batch
+from ikstorage.records import Record
+
+__all__ = ["page_batch"]
+
+Entry = TypeVar("Entry")
+
+
+def page_batch(
+    page: Iterable[tuple[str, Entry]],
+    base: str,
+    after: str | None,
+    record: Callable[[Entry], Record],
+) -> Batch | None:
+    """The batch of one listing page of ``(key, entry)``; ``None`` for an empty page.
+
+    ``base`` is what every key of the storage's names starts with (its
+    ``location`` and a slash, or nothing); ``record`` makes the record of a
+    listed entry.
+    """
+    names: list[str] = []
+    listed: dict[str, Record] = {}
+    last: str | None = None
+    for key, entry in page:
+        last = key
+        if key.endswith("/") or not key.startswith(base):
+            continue  # a "folder" marker object, not a file
+        name = key[len(base) :]
+        if after is not None and name <= after:
+            continue  # done by an earlier run
+        names.append(name)
+        if not is_image_name(name):
+            listed[name] = record(entry)
+    if last is None:
+        return None
+    return Batch(names, listed, position=last[len(base) :], calls=1)
