@@ -36,6 +36,7 @@ from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
 from ikstorage.backends.facts import MISSING, Facts, found
 from ikstorage.backends.s3_identity import s3_identity
+from ikstorage.backends.stream import Later, Opened, StreamedFile
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
 
 try:
@@ -191,6 +192,40 @@ class S3Adapter(Adapter):
         dims = read_dimensions(reader.read_at, size)
         return _facts(response, size, dims)
 
+    def probe_open(self, name: str) -> Opened:
+        """One ``GetObject`` of the whole object, read as far as the header for now.
+
+        The facts are those :meth:`probe` gives (the dimensions from at most
+        ``probe_limit`` bytes, read from the start of the stream); the rest of
+        the body comes down only if the caller reads it, and closing the
+        response after the header stops the download there.
+        """
+        params = self._params(name)
+        if not is_image_name(params["Key"]):
+            return super().probe_open(name)
+        client = self.storage.connection.meta.client
+        try:
+            with self.call("probe"):
+                response = client.get_object(**params)
+        except ClientError as err:
+            if _status(err) == 404:
+                return Later(MISSING, lambda: self.read_file(name))
+            raise
+        body = response["Body"]
+        size = int(response["ContentLength"])
+        stream = StreamedFile(
+            body.read, name=name, size=size, first=self.probe_bytes, limit=self.probe_limit
+        )
+        try:
+            dims = read_dimensions(stream.read_at, size)
+        except _STREAM_ERRORS:
+            body.close()  # as probe(): the facts from a HEAD, the file read again if wanted
+            return Later(self._head(client, params), lambda: self.read_file(name))
+        except BaseException:
+            body.close()
+            raise
+        return _Streamed(_facts(response, size, dims), body, stream)
+
     def _head(self, client: Any, params: dict[str, Any], dims: Dimensions | None = None) -> Facts:
         """A HEAD; ``dims`` is what is known of the dimensions without reading
         (``None``: unknown, as for every name that is not an image's)."""
@@ -202,6 +237,26 @@ class S3Adapter(Adapter):
                 return MISSING
             raise
         return _facts(response, int(response["ContentLength"]), dims)
+
+
+class _Streamed(Opened):
+    """A ``GetObject`` read as far as the header; :meth:`read` finishes it."""
+
+    def __init__(self, facts: Facts, body: Any, stream: StreamedFile) -> None:
+        super().__init__(facts)
+        self._body = body
+        self._stream = stream
+
+    def read(self) -> bytes:
+        try:
+            return self._stream.rest()
+        except _STREAM_ERRORS as exc:
+            raise self._stream.stopped(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._body.close()
 
 
 def _status(err: ClientError) -> int | None:
