@@ -3,7 +3,8 @@
 ``missing_renditions`` says what a missing rendition does: ``"generate"``
 (default) renders every missing spec of the source from one download under
 the source's lease (on a first view, the probe's own GET read on), while
-askers that find the lease taken are shown the source; ``"fallback"`` shows the source; ``"error"`` raises.
+askers that find the lease taken are shown the source; ``"fallback"`` shows
+the source; ``"error"`` raises.
 """
 
 from __future__ import annotations

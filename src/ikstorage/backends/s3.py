@@ -247,6 +247,10 @@ class _Streamed(Opened):
         self._body = body
         self._stream = stream
 
+    @property
+    def head(self) -> bytes:
+        return self._stream.head
+
     def read(self) -> bytes:
         try:
             return self._stream.rest()

@@ -41,6 +41,11 @@ class Opened:
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
 
+    @property
+    def head(self) -> bytes:
+        """The first bytes of the file, already read for the header (empty if none are held)."""
+        return b""
+
     def read(self) -> bytes:
         """The whole file, byte for byte (the header already read is not read again).
 
@@ -96,9 +101,9 @@ class StreamedFile:
         self._held = bytearray()
 
     @property
-    def held(self) -> int:
-        """Bytes read from the stream so far."""
-        return len(self._held)
+    def head(self) -> bytes:
+        """The bytes read from the stream so far, from the start of the file."""
+        return bytes(self._held)
 
     def read_at(self, offset: int, length: int) -> bytes:
         """Up to ``length`` bytes at ``offset``: fewer only at the end of the file."""

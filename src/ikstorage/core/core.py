@@ -131,10 +131,11 @@ class Core:
         return self.reads.metadata(name)
 
     def metadata_reading(
-        self, name: Any, wanted: Callable[[Record], bool]
+        self, name: Any, wanted: Callable[[Record | None], bool]
     ) -> tuple[Record, Opened | None]:
         """The record of ``name``; if it had to be probed and ``wanted(record)``, the
-        probe's read of the file, open (one request for the record and the bytes)."""
+        probe's read of the file, open (one request for the record and the bytes).
+        ``wanted(None)`` is asked before the probe (see ``Reads.opened``)."""
         return self.reads.opened(name, wanted)
 
     def fresh_metadata(self, name: Any) -> Record:

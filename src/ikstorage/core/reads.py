@@ -72,16 +72,20 @@ class Reads:
         # Concurrent askers in this process share one probe (single-flight).
         return _flights.do(self._parts.keys.record(stored), lambda: self._fill(stored, name))
 
-    def opened(self, name: Any, wanted: Callable[[Record], bool]) -> tuple[Record, Opened | None]:
+    def opened(
+        self, name: Any, wanted: Callable[[Record | None], bool]
+    ) -> tuple[Record, Opened | None]:
         """The record of ``name`` as :meth:`metadata` finds it; a probe's read left open if wanted.
 
-        When the record has to be probed, the probe is one read of the whole
-        file stopped after the header (``Adapter.probe_open``). Once the
-        record is kept, ``wanted(record)`` says whether the rest of the file
-        is needed: then the read is returned open, for the caller to finish
-        or close. Not when the record could not be kept (another writer's is
-        in the shared cache: the caller's record may be stale), nor to the
-        askers who shared the probe (only the one who made it reads on).
+        When the record has to be probed, ``wanted(None)`` is asked first
+        whether the file may be wanted at all (``False``: the ordinary probe).
+        If so, the probe is one read of the whole file stopped after the
+        header (``Adapter.probe_open``). Once the record is kept,
+        ``wanted(record)`` says whether the rest of the file is needed: then
+        the read is returned open, for the caller to finish or close. Not
+        when the record could not be kept (another writer's is in the shared
+        cache: the caller's record may be stale), nor to the askers who
+        shared the probe (only the one who made it reads on).
         """
         stored = self._names.canonical(name)
         record = self._cached(stored, name)
@@ -146,7 +150,7 @@ class Reads:
         stored: str,
         name: Any,
         *,
-        wanted: Callable[[Record], bool] | None = None,
+        wanted: Callable[[Record | None], bool] | None = None,
         held: list[Opened] | None = None,
     ) -> Record:
         """Probe the backend for ``name`` and keep the record (a read fill never overwrites).
@@ -159,7 +163,7 @@ class Reads:
         if isinstance(known, Record):
             return known
         adapter = self._parts.adapter
-        if wanted is None or held is None:
+        if wanted is None or held is None or not wanted(None):
             record = Record.of(adapter.probe(name))
             self._keep(stored, record)
             return record

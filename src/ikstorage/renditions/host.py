@@ -41,10 +41,11 @@ class Host(Protocol):
         ...
 
     def metadata_reading(
-        self, name: Any, wanted: Callable[[Record], bool]
+        self, name: Any, wanted: Callable[[Record | None], bool]
     ) -> tuple[Record, Opened | None]:
         """The record of ``name``; when it had to be probed and ``wanted(record)``,
-        the probe's read of the whole file, open, to finish or close."""
+        the probe's read of the whole file, open, to finish or close; ``wanted(None)``
+        is asked before the probe, whether the file may be wanted at all."""
         ...
 
     def fresh_metadata(self, name: Any) -> Record:

@@ -97,7 +97,8 @@ def find(
 class _FirstRead:
     """Given the record a probe just kept, whether the rest of the source is to be read.
 
-    Yes when ``spec`` applies to the source, nothing in the record refuses it
+    Yes when ``spec`` applies to the source (asked before the probe: if not,
+    the probe is the ordinary ranged one), nothing in the record refuses it
     (empty, not an image, more than ``max_pixels``: those are recorded from
     the record, with no download) and this request got the source's lease (at
     once: another holder is rendering it, or writing it). The lease is kept
@@ -113,10 +114,10 @@ class _FirstRead:
         #: The lease was another's: the request is shown the source, with no second try.
         self.busy = False
 
-    def __call__(self, record: Record) -> bool:
+    def __call__(self, record: Record | None) -> bool:
+        if record is None:  # before the probe: a spec that does not apply wants no bytes
+            return _applies(self.host, self.name, self.spec)
         if not record.exists or record.rendition_error is not None:
-            return False
-        if not _applies(self.host, self.name, self.spec):
             return False
         if refused_unread(self.settings, record) is not None:
             return False

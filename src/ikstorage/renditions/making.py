@@ -74,7 +74,7 @@ def render_opened(
         shared = host.shared_record(stored)  # as render_missing: a lease holder looks first
         if shared is not None and shared != record:
             return None
-        return _make(host, settings, name, stored, record, lease, source.read)
+        return _make(host, settings, name, stored, record, lease, source.read, source.head)
     finally:
         source.close()
         lease.release()
@@ -88,15 +88,24 @@ def _make(
     record: Record,
     lease: Lease,
     read: Callable[[], bytes],
+    head: bytes = b"",
 ) -> Record:
-    """Under the lease: render what ``record`` lacks from ``read()``, and store the record."""
+    """Under the lease: render what ``record`` lacks from ``read()``, and store the record.
+
+    ``head``, the file's first bytes when they were read already, may refuse
+    it before the rest is read (a header claiming more than ``max_pixels``).
+    """
     wanted = settings.specs.values()
     todo = missing(wanted, host.files.relative(stored), record) if record.exists else []
     if not todo or record.rendition_error is not None:
         return record  # done already (by another process), or not to be retried
     refused = refused_unread(settings, record)
-    if refused is not None:  # known bad from the record: no download
-        logger.warning("No renditions for %r: its record says %s.", stored, refused)
+    if refused is None and head:
+        from ikstorage.renditions.image.pipeline import refusal
+
+        refused = refusal(head, settings.max_pixels)
+    if refused is not None:  # known bad from the record or the header: no download
+        logger.warning("No renditions for %r: its record or header says %s.", stored, refused)
         updated = dataclasses.replace(record, rendition_error=refused)
     else:
         updated = _render(host, settings, stored, record, todo, read())
