@@ -216,3 +216,26 @@ def test_a_source_saved_meanwhile_is_not_rendered_from_the_old_bytes(
     record = storage.metadata(NAME)
     assert (record.size, record.dimensions) == (len(newer), (1000, 750))
     assert shown.name in [r.name for r in record.renditions]
+
+
+@pytest.mark.parametrize("tag", ["picture", "srcset"])
+def test_a_tag_on_a_legacy_photo_costs_one_get(s3: Any, s3_storage: Any, tag: str) -> None:
+    from ikstorage.renditions import html
+
+    s3.put_object(Bucket="media", Key=NAME, Body=SOURCE)
+    storage = cached(s3_storage)
+    with count_calls() as calls:
+        if tag == "picture":
+            markup = html.picture(NAME, "thumb", storage=storage, alt="")
+        else:
+            markup = html.srcset(NAME, "thumb", storage=storage)
+    assert calls.s3 == {"GetObject": 1, "PutObject": OUTPUTS}
+    assert calls.bytes_downloaded == len(SOURCE)
+    names = [r.name for r in storage.metadata(NAME).renditions]
+    assert len(names) == OUTPUTS
+    assert any(name in markup for name in names)
+    with count_calls() as calls:
+        assert (html.picture if tag == "picture" else html.srcset)(
+            NAME, "thumb", storage=storage
+        ) != ""
+    assert calls.s3 == {}

@@ -36,7 +36,7 @@ from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
 from ikstorage.backends.facts import MISSING, Facts, found
 from ikstorage.backends.s3_identity import s3_identity
-from ikstorage.backends.stream import Later, Opened, StreamedFile
+from ikstorage.backends.stream import Later, Opened, Streamed, StreamedFile
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
 
 try:
@@ -224,7 +224,7 @@ class S3Adapter(Adapter):
         except BaseException:
             body.close()
             raise
-        return _Streamed(_facts(response, size, dims), body, stream)
+        return Streamed(_facts(response, size, dims), stream, body.close, _STREAM_ERRORS)
 
     def _head(self, client: Any, params: dict[str, Any], dims: Dimensions | None = None) -> Facts:
         """A HEAD; ``dims`` is what is known of the dimensions without reading
@@ -237,30 +237,6 @@ class S3Adapter(Adapter):
                 return MISSING
             raise
         return _facts(response, int(response["ContentLength"]), dims)
-
-
-class _Streamed(Opened):
-    """A ``GetObject`` read as far as the header; :meth:`read` finishes it."""
-
-    def __init__(self, facts: Facts, body: Any, stream: StreamedFile) -> None:
-        super().__init__(facts)
-        self._body = body
-        self._stream = stream
-
-    @property
-    def head(self) -> bytes:
-        return self._stream.head
-
-    def read(self) -> bytes:
-        try:
-            return self._stream.rest()
-        except _STREAM_ERRORS as exc:
-            raise self._stream.stopped(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._body.close()
 
 
 def _status(err: ClientError) -> int | None:

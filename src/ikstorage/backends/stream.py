@@ -24,7 +24,7 @@ from ikstorage import metrics
 from ikstorage.backends.facts import Facts
 from ikstorage.exceptions import SourceReadError
 
-__all__ = ["Later", "Opened", "StreamedFile"]
+__all__ = ["Later", "Opened", "Streamed", "StreamedFile"]
 
 #: Least a refill of the header buffer reads from the stream (no round trip is
 #: saved by reading less: the bytes come down the same connection).
@@ -77,6 +77,42 @@ class Later(Opened):
 
     def read(self) -> bytes:
         return self._read()
+
+
+class Streamed(Opened):
+    """A backend's read of the whole file, read as far as the header; :meth:`read` finishes it.
+
+    ``close`` ends the backend's response (the download stops there);
+    ``errors`` are the backend's errors for a read that breaks off, raised
+    again as :class:`SourceReadError`.
+    """
+
+    def __init__(
+        self,
+        facts: Facts,
+        stream: StreamedFile,
+        close: Callable[[], None],
+        errors: tuple[type[BaseException], ...],
+    ) -> None:
+        super().__init__(facts)
+        self._stream = stream
+        self._close = close
+        self._errors = errors
+
+    @property
+    def head(self) -> bytes:
+        return self._stream.head
+
+    def read(self) -> bytes:
+        try:
+            return self._stream.rest()
+        except self._errors as exc:
+            raise self._stream.stopped(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._close()
 
 
 class StreamedFile:

@@ -35,7 +35,7 @@ from ikstorage.renditions.settings import Settings
 from ikstorage.renditions.shown import Rendition, shown, source
 from ikstorage.renditions.specs import Spec
 
-__all__ = ["find"]
+__all__ = ["find", "first_record"]
 
 
 def find(
@@ -58,17 +58,7 @@ def find(
         raise ConfigurationError(
             f"Rendition spec {spec!r} makes {', '.join(map(str, made))}, not {fmt!r}."
         )
-    busy = False  # another holder of the source's lease is rendering (or writing) it
-    if settings.missing == "generate" and settings.render != "defer":
-        # A source nobody has a record of yet is probed with one read of the whole
-        # file, gone on with only if its renditions are due (one GET on S3, not two).
-        first = _FirstRead(host, settings, name, wanted)
-        record, opened = host.metadata_reading(name, first)
-        if opened is not None and first.lease is not None:
-            record = render_opened(host, settings, name, record, opened, first.lease) or record
-        busy = first.busy
-    else:
-        record = host.metadata(name)
+    record, busy = first_record(host, settings, name, wanted)
     info = current(record, wanted, fmt)
     if info is not None:
         return shown(host, record, info)
@@ -92,6 +82,24 @@ def find(
             f"Rendition {spec!r} of {name!r} does not exist ({why}).", reason=why
         )
     return source(host, name, record, spec)
+
+
+def first_record(host: Host, settings: Settings, name: str, spec: Spec) -> tuple[Record, bool]:
+    """The record of ``name`` for a page that shows ``spec``; with its renditions made,
+    when this is the source's first view and they are due.
+
+    A source nobody has a record of yet is probed with one read of the whole
+    file, gone on with only if its renditions are due (one GET on S3, not
+    two). The second item is ``True`` when another holder of the source's
+    lease is rendering (or writing) it: the page shows the source.
+    """
+    if settings.missing != "generate" or settings.render == "defer":
+        return host.metadata(name), False
+    first = _FirstRead(host, settings, name, spec)
+    record, opened = host.metadata_reading(name, first)
+    if opened is not None and first.lease is not None:
+        record = render_opened(host, settings, name, record, opened, first.lease) or record
+    return record, first.busy
 
 
 class _FirstRead:
