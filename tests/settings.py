@@ -58,7 +58,3 @@ AWS_SECRET_ACCESS_KEY = "testing"
 AWS_S3_REGION_NAME = "us-east-1"
 
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
-
-# django-imagekit uses django-rq when it is importable (django-tasks-rq, one of
-# the task engines the suite runs, brings it), and then needs a queue named.
-RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:6379/0"}}
