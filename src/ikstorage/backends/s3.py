@@ -4,7 +4,10 @@
 object exists (404), its total size (``Content-Range``), its ETag and last
 modified time, and hands over the header bytes that hold an image's
 dimensions. Names that are not images get a ``HeadObject`` instead, so a
-2 GB video is never downloaded to learn it has no width.
+2 GB video is never downloaded to learn it has no width. A source whose
+renditions may be due is probed by :meth:`S3Adapter.probe_open` instead: one
+``GetObject`` without a ``Range``, read as far as the header, then on through
+the file only if the caller wants it.
 
 Three django-storages internals are used, all stable since 1.10:
 ``S3Storage._normalize_name`` (the object key for a name, with ``location``
