@@ -97,8 +97,11 @@ def first_record(host: Host, settings: Settings, name: str, spec: Spec) -> tuple
         return host.metadata(name), False
     first = _FirstRead(host, settings, name, spec)
     record, opened = host.metadata_reading(name, first)
-    if opened is not None and first.lease is not None:
-        record = render_opened(host, settings, name, record, opened, first.lease) or record
+    if opened is not None:
+        if first.lease is None:  # never so: wanting the read takes the lease
+            opened.close()
+        else:
+            record = render_opened(host, settings, name, record, opened, first.lease) or record
     return record, first.busy
 
 
