@@ -239,3 +239,28 @@ def test_a_tag_on_a_legacy_photo_costs_one_get(s3: Any, s3_storage: Any, tag: st
             NAME, "thumb", storage=storage
         ) != ""
     assert calls.s3 == {}
+
+
+def test_a_header_read_that_breaks_off_falls_back_to_two_requests(
+    s3: Any, s3_storage: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the ranged probe does: the facts from a HEAD, the file read again for the render."""
+    s3.put_object(Bucket="media", Key=NAME, Body=SOURCE)
+    storage = cached(s3_storage)
+    original = StreamingBody.read
+    broken: list[bool] = []
+
+    def breaking_once(self: StreamingBody, amt: int | None = None) -> bytes:
+        if not broken:
+            broken.append(True)
+            raise ResponseStreamingError(error="Connection broken: IncompleteRead")
+        data: bytes = original(self, amt)
+        return data
+
+    monkeypatch.setattr(StreamingBody, "read", breaking_once)
+    with count_calls() as calls:
+        shown = storage.rendition(NAME, "thumb")
+    assert (shown.width, shown.fallback) == (200, False)
+    assert calls.s3 == {"GetObject": 2, "HeadObject": 1, "PutObject": OUTPUTS}
+    record = storage.metadata(NAME)
+    assert (record.size, len(record.renditions)) == (len(SOURCE), OUTPUTS)
