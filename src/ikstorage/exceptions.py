@@ -69,6 +69,20 @@ class MissingLibraryError(ConfigurationError, ImportError):
         self.package = package
 
 
+__all__ += ["SourceReadError"]
+
+
+class SourceReadError(IkStorageError, OSError):
+    """A file's bytes stopped coming before its end (the connection broke midway).
+
+    Raised when the one read that serves a source's record and its renditions
+    fails after the header: nothing was rendered and the record (what the
+    header told) is left as it is, so the next request that wants the
+    renditions reads the file again. An :class:`OSError`, as Django's storages
+    raise for a read that fails.
+    """
+
+
 __all__ += ["RenditionError", "TooManyPixelsError", "UnreadableImageError"]
 
 

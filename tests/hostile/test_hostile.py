@@ -69,13 +69,15 @@ class Zygote:
         )
         self.ready = json.loads(self._line())
 
-    def save(self, path: Path, hostile: Hostile) -> dict[str, Any]:
+    def save(self, path: Path, hostile: Hostile, *, legacy: bool = False) -> dict[str, Any]:
         job = {
             "path": str(path),
             "name": f"uploads/{hostile.name}",
             "specs": SPECS,
             "address_space": ADDRESS_SPACE,
             "timeout": 3 * SECONDS,
+            "legacy": legacy,
+            "spec": "thumb",
         }
         assert self.process.stdin is not None
         self.process.stdin.write(json.dumps(job) + "\n")
@@ -98,10 +100,8 @@ class Zygote:
         self.log.close()
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Every file of the corpus saved, the baseline first: its report by name."""
-    folder = tmp_path_factory.mktemp("hostile")
+def run_corpus(folder: Path, *, legacy: bool = False) -> dict[str, dict[str, Any]]:
+    """Every file of the corpus saved (or shown as a legacy file), the baseline first."""
     todo: queue.Queue[Hostile] = queue.Queue()
     # The costliest first, so the two workers finish together.
     for hostile in (BASELINE, *sorted(CORPUS, key=lambda h: not h.at_limit)):
@@ -117,7 +117,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
                 return
             path = folder / hostile.name
             path.write_bytes(hostile.build())
-            found[hostile.name] = zygote.save(path, hostile)
+            found[hostile.name] = zygote.save(path, hostile, legacy=legacy)
 
     threads = [threading.Thread(target=work, args=(z,)) for z in zygotes]
     try:
@@ -131,8 +131,15 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
     artifacts = os.environ.get("IKSTORAGE_ARTIFACTS")
     if artifacts:
         Path(artifacts).mkdir(parents=True, exist_ok=True)
-        (Path(artifacts) / "hostile.json").write_text(json.dumps(found, indent=1))
+        which = "hostile-legacy.json" if legacy else "hostile.json"
+        (Path(artifacts) / which).write_text(json.dumps(found, indent=1))
     return found
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Every file of the corpus saved, the baseline first: its report by name."""
+    return run_corpus(tmp_path_factory.mktemp("hostile"))
 
 
 def budget_kib(reports: dict[str, dict[str, Any]]) -> int:

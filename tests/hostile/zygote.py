@@ -3,11 +3,13 @@
 ``python -m tests.hostile.zygote`` imports Django, ikstorage, boto3, moto
 and Pillow once, then reads jobs from stdin, one JSON line each, and forks a
 child per job: the child caps its address space (``RLIMIT_AS``), starts
-moto's S3 in-process (``mock_aws``), saves the file as an upload is saved,
-and reports; the zygote prints the report as one JSON line on stdout. A
-forked child starts with the zygote's resident pages, so its peak resident
-set (``VmHWM``) is what a fresh process that imported the same would show,
-and it is this one file's: no other save ran in that process. Forking saves
+moto's S3 in-process (``mock_aws``), saves the file as an upload is saved
+(or, with ``"legacy"``, puts it in the bucket behind ikstorage's back and
+asks for its rendition ``"spec"``, a first thumbnail view), and reports;
+the zygote prints the report as one JSON line on stdout. A forked child
+starts with the zygote's resident pages, so its peak resident set
+(``VmHWM``) is what a fresh process that imported the same would show, and
+it is this one file's: no other save ran in that process. Forking saves
 the half second of imports per file that a new interpreter would cost.
 
 A child that runs past the job's ``timeout`` is killed and reported as such;
@@ -81,12 +83,34 @@ def save(job: dict[str, Any]) -> dict[str, Any]:
         storage = CachedStorage(
             storage=S3Storage(bucket_name="media", querystring_auth=False), specs=job["specs"]
         )
+        legacy = bool(job.get("legacy"))
+        if legacy:  # put behind ikstorage's back, then shown as a thumbnail for the first time
+            with open(path, "rb") as upload:
+                client.put_object(Bucket="media", Key=name, Body=upload.read())
+        from botocore.response import StreamingBody
+
+        from ikstorage.profiler import count_calls
+
+        taken = [0]  # bytes taken from S3 response bodies during the save or view
+        read = StreamingBody.read
+
+        def counted(body: StreamingBody, amt: int | None = None) -> bytes:
+            data: bytes = read(body, amt)
+            taken[0] += len(data)
+            return data
+
+        StreamingBody.read = counted  # type: ignore[method-assign]
         before = status_kib("VmHWM")
-        with open(path, "rb") as upload:
+        with open(path, "rb") as upload, count_calls() as calls:
             started = time.perf_counter()
-            stored = storage.save(name, File(upload, name=name))
+            if legacy:
+                stored = name
+                storage.rendition(name, job["spec"])
+            else:
+                stored = storage.save(name, File(upload, name=name))
             seconds = time.perf_counter() - started
         peak, address_space = status_kib("VmHWM"), status_kib("VmPeak")
+        StreamingBody.read = read  # type: ignore[method-assign]
         body = client.get_object(Bucket="media", Key=stored)["Body"].read()
         record = storage.metadata(stored)
         shown = []
@@ -106,6 +130,9 @@ def save(job: dict[str, Any]) -> dict[str, Any]:
         "address_space_kib": address_space,
         "error": record.rendition_error,
         "shown": sorted(shown),
+        "gets": calls.s3.get("GetObject", 0),
+        "taken": taken[0],
+        "size": os.path.getsize(path),
     }
 
 

@@ -102,12 +102,12 @@ def test_two_spec_sets_converge_and_prune_removes_the_old_ones(
 
     old, new = run([config(OLD, mode="pages", me=0), config(NEW, mode="pages", me=1)])
     per_round = [(calls(o), calls(n)) for o, n in zip(old, new, strict=True)]
-    # Round 1: the old code probes (3 ranged GETs), downloads each source once and
-    # writes its 2 renditions of each; the new code finds the records in Redis,
+    # Round 1: the old code probes each source with one GET that reads on through it
+    # and writes its 2 renditions of each; the new code finds the records in Redis,
     # downloads each source once and writes its own 2 of each. Nothing is deleted.
     assert per_round == [
         (
-            {"GetObject": 6, "PutObject": 6, "DeleteObjects": 0},
+            {"GetObject": 3, "PutObject": 6, "DeleteObjects": 0},
             {"GetObject": 3, "PutObject": 6, "DeleteObjects": 0},
         ),
         *[({"GetObject": 0, "PutObject": 0, "DeleteObjects": 0},) * 2] * (ROUNDS - 1),

@@ -2,8 +2,9 @@
 
 ``missing_renditions`` says what a missing rendition does: ``"generate"``
 (default) renders every missing spec of the source from one download under
-the source's lease, while askers that find the lease taken are shown the
-source; ``"fallback"`` shows the source; ``"error"`` raises.
+the source's lease (on a first view, the probe's own GET read on), while
+askers that find the lease taken are shown the source; ``"fallback"`` shows
+the source; ``"error"`` raises.
 """
 
 from __future__ import annotations
@@ -48,9 +49,11 @@ def test_first_use_renders_every_missing_spec_from_one_download(
     storage = cached(s3_storage)
     with count_calls() as calls:
         thumb = storage.rendition(legacy, "thumb")
-    # The record's probe (a ranged GET), one whole GET, one PUT per output.
-    assert calls.s3 == {"GetObject": 2, "PutObject": OUTPUTS}
-    assert calls.storage == {"probe": 1, "read": 1, "write": OUTPUTS, "url": OUTPUTS}
+    # One GET: the probe reads the header, then on through the photo; one PUT per output.
+    assert calls.s3 == {"GetObject": 1, "PutObject": OUTPUTS}
+    assert calls.storage == {"probe": 1, "write": OUTPUTS, "url": OUTPUTS}
+    assert calls.bytes_downloaded == len(SOURCE)
+    assert calls.round_trips == {"get_many": 2, "add": 2, "set_many": 1, "delete_many": 1}
     assert (thumb.width, thumb.height, thumb.fallback) == (200, 150, False)
     names = sorted(r.name for r in storage.metadata(legacy).renditions)
     assert listing(s3) == sorted([legacy, *names])
@@ -116,14 +119,15 @@ def test_askers_finding_the_lease_taken_are_shown_the_source_at_once(
     held.acquire(wait=0)  # another process is rendering (or writing) this source
     with count_calls() as calls:
         shown = storage.rendition(legacy, "thumb")
-    assert calls.s3 == {"GetObject": 1}
+    # The probe's read stops after the header: the lease is another's.
+    assert (calls.s3, calls.probe_bytes) == ({"GetObject": 1}, 64 * 1024)
     # One attempt at the lease (a waiter would poll it with more ``add``s), then the source.
-    assert calls.round_trips == {"get_many": 2, "add": 2, "set_many": 1}
+    assert calls.round_trips == {"get_many": 1, "add": 2, "set_many": 1}
     assert (shown.fallback, shown.url) == (True, storage.url(legacy))
     held.release()
     with count_calls() as calls:
         assert storage.rendition(legacy, "thumb").fallback is False
-    assert calls.s3 == {"GetObject": 1, "PutObject": OUTPUTS}
+    assert calls.s3 == {"GetObject": 1, "PutObject": OUTPUTS}  # the record was kept: a download
 
 
 def test_a_missing_source_is_not_rendered(s3: Any, s3_storage: Any) -> None:
@@ -282,8 +286,9 @@ def test_twenty_first_requests_from_two_processes_download_and_render_once(
     # in the shared cache makes none), one download, one PutObject per rendition.
     probes = [r[0]["storage"].get("probe", 0) for r in results]
     assert max(probes) == 1
-    assert total(results, 0, "storage").get("read") == 1
-    assert total(results, 0, "s3") == {"GetObject": sum(probes) + 1, "PutObject": 2}
+    # The process whose record was kept read on through the photo: no download besides.
+    assert total(results, 0, "storage").get("read") is None
+    assert total(results, 0, "s3") == {"GetObject": sum(probes), "PutObject": 2}
     # The others were shown the source meanwhile (they do not wait for the lease).
     shown = [tuple(s) for r in results for s in r[0]["shown"]]
     assert set(shown) <= {(made, False), (f"{endpoint}/media/{FRESH}", True)}

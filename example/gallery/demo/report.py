@@ -86,8 +86,8 @@ def thumbnail_summary(
             f"a warm view {plural(warm.s3_total, 'S3 call')}.",
             f"Cold cache (photos uploaded without ikstorage): "
             f"{plural(cold.s3_total, 'S3 call')} ({ops}), "
-            f"{cold.s3_total / images:.2f} per photo, on the first view only: a ranged GET of "
-            "each photo's header for its record, then one download of the whole photo, from "
-            "which all its renditions are made and stored.",
+            f"{cold.s3_total / images:.2f} per photo, on the first view only: one GET of each "
+            "photo, read as far as its header for its record and then on through the whole "
+            "photo, from which all its renditions are made and stored.",
         ]
     )

@@ -24,6 +24,7 @@ from django.core.files.storage import Storage
 
 from ikstorage import metrics
 from ikstorage.backends.facts import Facts
+from ikstorage.backends.stream import Later, Opened
 
 #: First bytes read to learn an image's dimensions: enough for the header of
 #: almost every PNG, GIF, WebP and JPEG (EXIF and ICC blocks included).
@@ -79,6 +80,16 @@ class Adapter(ABC):
         Returns :data:`~ikstorage.backends.facts.MISSING` when the backend says the name does not
         exist; any other backend error propagates unchanged.
         """
+
+    def probe_open(self, name: str) -> Opened:
+        """:meth:`probe`, with the read of the file left open for the caller to finish.
+
+        For a source whose renditions may be due (:mod:`.stream`): the caller
+        reads the rest of the file or closes it, from what the header told. An
+        adapter with a streamed read answers both from one request; this
+        default probes, and reads the whole file with a second call if asked.
+        """
+        return Later(self.probe(name), lambda: self.read_file(name))
 
     def _canonical(self, name: Any) -> str:
         """The name the backend stores ``name`` under; raises for names it would refuse.

@@ -48,18 +48,22 @@ from google.cloud.storage import Blob
 from google.cloud.storage.retry import DEFAULT_RETRY
 from storages.backends.gcloud import GoogleCloudStorage
 from storages.utils import clean_name
+from urllib3.exceptions import HTTPError
 
 from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
 from ikstorage.backends.facts import MISSING, Facts
 from ikstorage.backends.gcs_facts import blob_facts, compressed, headers_facts, total_size
 from ikstorage.backends.gcs_identity import gcs_identity
+from ikstorage.backends.stream import Later, Opened, Streamed, StreamedFile
 from ikstorage.imageinfo import is_image_name, read_dimensions
 
 __all__ = ["GCSAdapter"]
 
 #: Seconds to wait for the server, as the library's own downloads do.
 _TIMEOUT = 60
+#: A body read that broke off midway (urllib3's errors, under ``requests``).
+_STREAM_ERRORS = (HTTPError, OSError)
 
 
 class GCSAdapter(Adapter):
@@ -223,6 +227,50 @@ class GCSAdapter(Adapter):
             fetch, size=size, first=self.probe_bytes, limit=self.probe_limit, initial=body
         )
         return headers_facts(headers, size, read_dimensions(reader.read_at, size))
+
+    def probe_open(self, name: str) -> Opened:
+        """One media GET of the whole object, read as far as the header for now
+        (as :meth:`probe`; the rest only if the caller reads it)."""
+        key = self.canonical(name)
+        if not is_image_name(key):
+            return super().probe_open(name)
+        client = self.storage.client
+        url = self.storage.bucket.blob(key)._get_download_url(client)
+
+        def get() -> Any:
+            response = client._http.request("GET", url, stream=True, timeout=_TIMEOUT)
+            if response.status_code >= 400 and response.status_code != 404:
+                with response:
+                    raise from_http_response(response)  # type: ignore[no-untyped-call]
+            return response
+
+        download = lambda: self.read_file(name)  # noqa: E731
+        with self.call("probe"):
+            response = DEFAULT_RETRY(get)()
+        headers = response.headers
+        size = total_size(response.status_code, headers)
+        if response.status_code == 404 or not size or compressed(headers):
+            response.close()  # nothing to stream: gone, empty, or stored compressed
+            if response.status_code == 404:
+                return Later(MISSING, download)
+            if size == 0:
+                return Later(headers_facts(headers, 0, None), download)
+            if size is not None:  # stored compressed: dimensions left to the first asker
+                return Later(headers_facts(headers, size, None), download)
+            return Later(self._metadata(key), download)
+        stream = StreamedFile(
+            response.raw.read, name=name, size=size, first=self.probe_bytes, limit=self.probe_limit
+        )
+        try:
+            dims = read_dimensions(stream.read_at, size)
+        except _STREAM_ERRORS:
+            response.close()  # as a failed ranged read would: the metadata, the file again
+            return Later(self._metadata(key), download)
+        except BaseException:
+            response.close()
+            raise
+        facts = headers_facts(headers, size, dims)
+        return Streamed(facts, stream, response.close, _STREAM_ERRORS)
 
     def _get(self, key: str, offset: int, length: int) -> tuple[int, Any, bytes]:
         """One ranged media GET: its status, headers and (at most ``length``) body bytes.

@@ -4,7 +4,10 @@
 object exists (404), its total size (``Content-Range``), its ETag and last
 modified time, and hands over the header bytes that hold an image's
 dimensions. Names that are not images get a ``HeadObject`` instead, so a
-2 GB video is never downloaded to learn it has no width.
+2 GB video is never downloaded to learn it has no width. A source whose
+renditions may be due is probed by :meth:`S3Adapter.probe_open` instead: one
+``GetObject`` without a ``Range``, read as far as the header, then on through
+the file only if the caller wants it.
 
 Three django-storages internals are used, all stable since 1.10:
 ``S3Storage._normalize_name`` (the object key for a name, with ``location``
@@ -36,6 +39,7 @@ from ikstorage import metrics
 from ikstorage.backends.base import Adapter, RangeReader, class_path
 from ikstorage.backends.facts import MISSING, Facts, found
 from ikstorage.backends.s3_identity import s3_identity
+from ikstorage.backends.stream import Later, Opened, Streamed, StreamedFile
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
 
 try:
@@ -197,6 +201,40 @@ class S3Adapter(Adapter):
         )
         dims = read_dimensions(reader.read_at, size)
         return _facts(response, size, dims)
+
+    def probe_open(self, name: str) -> Opened:
+        """One ``GetObject`` of the whole object, read as far as the header for now.
+
+        The facts are those :meth:`probe` gives (the dimensions from at most
+        ``probe_limit`` bytes, read from the start of the stream); the rest of
+        the body comes down only if the caller reads it, and closing the
+        response after the header stops the download there.
+        """
+        params = self._params(name)
+        if not is_image_name(params["Key"]):
+            return super().probe_open(name)
+        client = self.storage.connection.meta.client
+        try:
+            with self.call("probe"):
+                response = client.get_object(**params)
+        except ClientError as err:
+            if _status(err) == 404:
+                return Later(MISSING, lambda: self.read_file(name))
+            raise
+        body = response["Body"]
+        size = int(response["ContentLength"])
+        stream = StreamedFile(
+            body.read, name=name, size=size, first=self.probe_bytes, limit=self.probe_limit
+        )
+        try:
+            dims = read_dimensions(stream.read_at, size)
+        except _STREAM_ERRORS:
+            body.close()  # as probe(): the facts from a HEAD, the file read again if wanted
+            return Later(self._head(client, params), lambda: self.read_file(name))
+        except BaseException:
+            body.close()
+            raise
+        return Streamed(_facts(response, size, dims), stream, body.close, _STREAM_ERRORS)
 
     def _head(self, client: Any, params: dict[str, Any], dims: Dimensions | None = None) -> Facts:
         """A HEAD; ``dims`` is what is known of the dimensions without reading

@@ -17,13 +17,14 @@ and the write path (:mod:`.writes`), and is what the rest of ikstorage holds:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.files.storage import Storage
 from django.utils.functional import LazyObject, empty
 
 from ikstorage.backends import Adapter
+from ikstorage.backends.stream import Opened
 from ikstorage.bypass import bypassed
 from ikstorage.cache import MetadataCache
 from ikstorage.cache.levels import l1_peek
@@ -128,6 +129,14 @@ class Core:
     def metadata(self, name: Any) -> Record:
         """The record of ``name``: L1, L2, or one probe."""
         return self.reads.metadata(name)
+
+    def metadata_reading(
+        self, name: Any, wanted: Callable[[Record | None], bool]
+    ) -> tuple[Record, Opened | None]:
+        """The record of ``name``; if it had to be probed and ``wanted(record)``, the
+        probe's read of the file, open (one request for the record and the bytes).
+        ``wanted(None)`` is asked before the probe (see ``Reads.opened``)."""
+        return self.reads.opened(name, wanted)
 
     def fresh_metadata(self, name: Any) -> Record:
         """The record as the shared cache holds it (or probed): for a lease holder."""

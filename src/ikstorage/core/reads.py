@@ -18,6 +18,11 @@ The fill replaces it instead, as a writer does: under the name's write lease
 writer's record is written under that lease too, so a valid record written
 meanwhile is never overwritten; a writer holding it will write its own.
 
+A feature that may need the whole file besides the record (the renditions of
+a source saved before ikstorage) asks :meth:`Reads.opened` instead: on a miss
+the probe is one read of the whole file, stopped after the header unless the
+feature, given the record, wants the rest (``Adapter.probe_open``).
+
 The other reads here serve the features and tools: the shared cache's copy for
 a lease holder (:meth:`Reads.fresh`), bulk lookups without a probe for
 prewarming (:meth:`Reads.cached`), a probe and a store kept apart
@@ -26,12 +31,13 @@ prewarming (:meth:`Reads.cached`), a probe and a store kept apart
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.files import File
 
 from ikstorage.backends.base import REFUSED_NAME
+from ikstorage.backends.stream import Opened
 from ikstorage.core import batching
 from ikstorage.core.names import Names, spelling
 from ikstorage.core.parts import Parts
@@ -60,6 +66,38 @@ class Reads:
 
     def record(self, stored: str, name: Any) -> Record:
         """The record of the file stored as ``stored`` (asked for as ``name``)."""
+        record = self._cached(stored, name)
+        if isinstance(record, Record):
+            return record
+        # Concurrent askers in this process share one probe (single-flight).
+        return _flights.do(self._parts.keys.record(stored), lambda: self._fill(stored, name))
+
+    def opened(
+        self, name: Any, wanted: Callable[[Record | None], bool]
+    ) -> tuple[Record, Opened | None]:
+        """The record of ``name`` as :meth:`metadata` finds it; a probe's read left open if wanted.
+
+        When the record has to be probed, ``wanted(None)`` is asked first
+        whether the file may be wanted at all (``False``: the ordinary probe).
+        If so, the probe is one read of the whole file stopped after the
+        header (``Adapter.probe_open``). Once the record is kept,
+        ``wanted(record)`` says whether the rest of the file is needed: then
+        the read is returned open, for the caller to finish or close. Not
+        when the record could not be kept (another writer's is in the shared
+        cache: the caller's record may be stale), nor to the askers who
+        shared the probe (only the one who made it reads on).
+        """
+        stored = self._names.canonical(name)
+        record = self._cached(stored, name)
+        if isinstance(record, Record):
+            return record, None
+        held: list[Opened] = []
+        fill = lambda: self._fill(stored, name, wanted=wanted, held=held)  # noqa: E731
+        record = _flights.do(self._parts.keys.record(stored), fill)
+        return record, (held[0] if held else None)
+
+    def _cached(self, stored: str, name: Any) -> Record | object | None:
+        """What L1, else L2 (with the page's other names, in one ``get_many``), holds."""
         keys, cache = self._parts.keys, self._parts.cache
         key = keys.record(stored)
         batch: list[str] = []
@@ -71,10 +109,7 @@ class Reads:
         record = cache.get(key, siblings=siblings)
         if batch and self._policy.renditions:
             self._fetch_rendition_urls([key, *batch])
-        if isinstance(record, Record):
-            return record
-        # Concurrent askers in this process share one probe (single-flight).
-        return _flights.do(key, lambda: self._fill(stored, name))
+        return record
 
     def siblings(self, *own: str) -> list[str]:
         """``own`` keys plus the records and URLs of the names noted for this storage.
@@ -110,14 +145,38 @@ class Reads:
         if wanted:
             cache.get_many(wanted)
 
-    def _fill(self, stored: str, name: Any) -> Record:
-        """Probe the backend for ``name`` and keep the record (a read fill never overwrites)."""
+    def _fill(
+        self,
+        stored: str,
+        name: Any,
+        *,
+        wanted: Callable[[Record | None], bool] | None = None,
+        held: list[Opened] | None = None,
+    ) -> Record:
+        """Probe the backend for ``name`` and keep the record (a read fill never overwrites).
+
+        With ``wanted``, the probe's read stays open while ``wanted`` decides,
+        and is put in ``held`` if it wants the rest (see :meth:`opened`).
+        """
         key = self._parts.keys.record(stored)
         known = self._parts.cache.local(key)  # filled by a flight that ended just before ours
         if isinstance(known, Record):
             return known
-        record = Record.of(self._parts.adapter.probe(name))
-        self._keep(stored, record)
+        adapter = self._parts.adapter
+        if wanted is None or held is None or not wanted(None):
+            record = Record.of(adapter.probe(name))
+            self._keep(stored, record)
+            return record
+        source = adapter.probe_open(name)
+        try:
+            record = Record.of(source.facts)
+            if self._keep(stored, record) and wanted(record):
+                held.append(source)  # the caller's now, to read on or close
+                return record
+        except BaseException:
+            source.close()
+            raise
+        source.close()
         return record
 
     def _keep(self, stored: str, record: Record) -> bool:

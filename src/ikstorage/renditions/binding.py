@@ -28,7 +28,7 @@ from ikstorage.records import Record, RenditionInfo
 from ikstorage.renditions import making, pruning, saving
 from ikstorage.renditions.current import missing, variants_for
 from ikstorage.renditions.host import Host
-from ikstorage.renditions.lookup import find
+from ikstorage.renditions.lookup import find, first_record
 from ikstorage.renditions.settings import Settings
 from ikstorage.renditions.shown import Rendition
 from ikstorage.renditions.specs import Spec
@@ -81,6 +81,11 @@ class Renditions:
             fmt,
             queue=lambda n: self.queue.enqueue_once(self, n),
         )
+
+    def record(self, name: str, spec: str) -> Record:
+        """The record of ``name`` for a tag showing ``spec``: a first view reads the source
+        once for the record and the renditions (see :func:`.lookup.first_record`)."""
+        return first_record(self.host, self.settings, name, self.settings.spec(spec))[0]
 
     def missing(self, stored: str, record: Record) -> list[Spec]:
         """The spec variants ``record`` has no current rendition of (for the file ``stored``)."""

@@ -8,10 +8,11 @@ and the backend adapter for the files it makes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from ikstorage.backends import Adapter
+from ikstorage.backends.stream import Opened
 from ikstorage.lease import Lease
 from ikstorage.records import Record
 
@@ -37,6 +38,14 @@ class Host(Protocol):
 
     def metadata(self, name: Any) -> Record:
         """The record of ``name`` (L1, L2, or a probe)."""
+        ...
+
+    def metadata_reading(
+        self, name: Any, wanted: Callable[[Record | None], bool]
+    ) -> tuple[Record, Opened | None]:
+        """The record of ``name``; when it had to be probed and ``wanted(record)``,
+        the probe's read of the whole file, open, to finish or close; ``wanted(None)``
+        is asked before the probe, whether the file may be wanted at all."""
         ...
 
     def fresh_metadata(self, name: Any) -> Record:

@@ -70,7 +70,7 @@ def srcset(image: Any, *specs: str, sizes: str | None = None, storage: Any = Non
     name, where = found
     wanted = _specs(specs)
     renditions = required(name, where)
-    record = renditions.host.metadata(name)
+    record = renditions.record(name, wanted[0])  # a first view: one read, renditions made
     own = [_own(renditions, name, record, spec) for spec in wanted]
     return srcset_attributes(_one_shape(own, wanted, "{% srcset %}"), sizes)
 
@@ -105,7 +105,7 @@ def picture(
     wanted = parse_formats(formats)
     names = _specs(specs)
     renditions = required(name, where)
-    record = renditions.host.metadata(name)  # the tag's one record lookup
+    record = renditions.record(name, names[0])  # the tag's one record lookup
     shown_specs = [_Shown.of(renditions, name, record, spec, wanted) for spec in names]
     first = shown_specs[0]
     kept = _one_shape([s.img for s in shown_specs], names, "{% picture %}")

@@ -11,7 +11,9 @@ as ``OPTIONS["missing_renditions"]`` says:
 * ``"generate"`` (default): the first asker renders every missing spec of the
   source once, under the source's lease in the shared cache (one download,
   one decode, for the whole site); askers arriving meanwhile get the source
-  instead (``Rendition.fallback``) rather than waiting;
+  instead (``Rendition.fallback``) rather than waiting. A source nobody has
+  a record of costs one read in all: the probe that learns its record reads
+  on through the whole file when the header says its renditions are due;
 * ``"fallback"``: the source's URL and size, marked ``fallback``;
 * ``"error"``: :class:`~ikstorage.exceptions.MissingRenditionError`.
 
@@ -24,14 +26,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ikstorage.exceptions import ConfigurationError, MissingRenditionError
+from ikstorage.lease import Lease, State
+from ikstorage.records import Record
 from ikstorage.renditions.current import current, fingerprints, variants_for
 from ikstorage.renditions.host import Host
-from ikstorage.renditions.making import render_missing
+from ikstorage.renditions.making import refused_unread, render_missing, render_opened
 from ikstorage.renditions.settings import Settings
 from ikstorage.renditions.shown import Rendition, shown, source
 from ikstorage.renditions.specs import Spec
 
-__all__ = ["find"]
+__all__ = ["find", "first_record"]
 
 
 def find(
@@ -54,11 +58,12 @@ def find(
         raise ConfigurationError(
             f"Rendition spec {spec!r} makes {', '.join(map(str, made))}, not {fmt!r}."
         )
-    record = host.metadata(name)
+    record, busy = first_record(host, settings, name, wanted)
     info = current(record, wanted, fmt)
     if info is not None:
         return shown(host, record, info)
-    if record.exists and record.rendition_error is None and _applies(host, name, wanted):
+    usable = record.exists and record.rendition_error is None
+    if usable and not busy and _applies(host, name, wanted):
         if settings.render == "defer":
             queue(name)
         elif settings.missing == "generate":
@@ -77,6 +82,62 @@ def find(
             f"Rendition {spec!r} of {name!r} does not exist ({why}).", reason=why
         )
     return source(host, name, record, spec)
+
+
+def first_record(host: Host, settings: Settings, name: str, spec: Spec) -> tuple[Record, bool]:
+    """The record of ``name`` for a page that shows ``spec``; with its renditions made,
+    when this is the source's first view and they are due.
+
+    A source nobody has a record of yet is probed with one read of the whole
+    file, gone on with only if its renditions are due (one GET on S3, not
+    two). The second item is ``True`` when another holder of the source's
+    lease is rendering (or writing) it: the page shows the source.
+    """
+    if settings.missing != "generate" or settings.render == "defer":
+        return host.metadata(name), False
+    first = _FirstRead(host, settings, name, spec)
+    record, opened = host.metadata_reading(name, first)
+    if opened is not None:
+        if first.lease is None:  # never so: wanting the read takes the lease
+            opened.close()
+        else:
+            record = render_opened(host, settings, name, record, opened, first.lease) or record
+    return record, first.busy
+
+
+class _FirstRead:
+    """Given the record a probe just kept, whether the rest of the source is to be read.
+
+    Yes when ``spec`` applies to the source (asked before the probe: if not,
+    the probe is the ordinary ranged one), nothing in the record refuses it
+    (empty, not an image, more than ``max_pixels``: those are recorded from
+    the record, with no download) and this request got the source's lease (at
+    once: another holder is rendering it, or writing it). The lease is kept
+    in :attr:`lease` for the render. The read is closed after the header
+    otherwise (a source over ``max_pixels`` is never downloaded whole).
+    """
+
+    __slots__ = ("busy", "host", "lease", "name", "settings", "spec")
+
+    def __init__(self, host: Host, settings: Settings, name: str, spec: Spec) -> None:
+        self.host, self.settings, self.name, self.spec = host, settings, name, spec
+        self.lease: Lease | None = None
+        #: The lease was another's: the request is shown the source, with no second try.
+        self.busy = False
+
+    def __call__(self, record: Record | None) -> bool:
+        if record is None:  # before the probe: a spec that does not apply wants no bytes
+            return _applies(self.host, self.name, self.spec)
+        if not record.exists or record.rendition_error is not None:
+            return False
+        if refused_unread(self.settings, record) is not None:
+            return False
+        lease = self.host.lease(self.host.canonical(self.name), wait=0.0)
+        if lease.state is State.TIMED_OUT:
+            self.busy = True
+            return False
+        self.lease = lease
+        return True
 
 
 def _applies(host: Host, name: str, spec: Spec) -> bool:

@@ -29,6 +29,7 @@ note says so.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import IO
 
@@ -87,6 +88,27 @@ def render(
             return _Job(image, list(specs), max_pixels, max_frames, headers).run(placeholder)
     finally:
         source.seek(position)
+
+
+def refusal(head: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
+    """Why a file that starts with ``head`` is refused, when these bytes already say so.
+
+    The checks :func:`render` makes before decoding, on the first bytes of a
+    file not yet downloaded: a size over ``max_pixels`` (or Pillow's own
+    bomb limit) or too many JPEG scans in ``head`` holds for the whole file
+    too, so it need not be downloaded to be refused. ``None`` when the bytes
+    do not tell (any other failure of a header cut short is not the file's).
+    """
+    try:
+        image, _ = _open(io.BytesIO(head), max_pixels)
+    except TooManyPixelsError as exc:
+        return exc.reason
+    except UnreadableImageError as exc:
+        return exc.reason if exc.reason == "too-many-scans" else None
+    except Exception:
+        return None
+    image.close()
+    return None
 
 
 def _open(source: IO[bytes], max_pixels: int) -> tuple[Image.Image, Declared | None]:
