@@ -18,8 +18,10 @@ one more template lookup per value); what separates ikstorage from it is
 ikstorage's own cost, measured in both configurations a project has: the field
 holds the ``CachedStorage`` (``ImageField(storage=...)``), and the field holds
 ``default_storage`` with ``STORAGES["default"]`` a ``CachedStorage`` (the
-README's setup: ``default_storage`` is a ``LazyObject``). Targets: ikstorage's
-page at most 1.05x the instant page in both, and at most 1.5x the row page.
+README's setup: ``default_storage`` is a ``LazyObject``). Target
+(``DESIGN.md``): ikstorage's page at most 1.05x the instant page in both.
+Wall-clock ratios on a shared machine move by a few per cent between two
+identical pages; instruction counts (callgrind) are the stable measure.
 
     python3 dev.py bench
 """
@@ -36,7 +38,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.05
-ROW_TARGET = 1.5
 IMAGES = 100
 REPEATS = 300
 
@@ -152,7 +153,7 @@ def main() -> int:
     ok = calls.s3_total == 0
     for name in ("ikstorage", "ikstorage, default_storage"):
         ratio = measured[name] / floor
-        ok = ok and ratio <= TARGET and measured[name] / row <= ROW_TARGET
+        ok = ok and ratio <= TARGET
         print(
             f"{name + ', L1 warm':37s} {per_image[name]:8.1f} µs per image "
             f"({ratio:.3f}x the instant storage, target ≤ {TARGET}x; "
