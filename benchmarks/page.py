@@ -6,32 +6,40 @@ fastest any Django page printing those facts can be. The measured page is
 the same query shape on ``Photo`` (a plain, unchanged ``ImageField`` on
 ``CachedStorage`` over ``S3Storage``, moto in-process) printing
 ``image.url``, ``image.width`` and ``image.height``, every record warm in L1.
-Both pages run the ORM query and render the template inside the timed
-function, best of several interleaved repeats in one run; the target is a
-ratio of at most 1.25.
+Every page runs the ORM query and renders the template inside the timed
+function, best of many interleaved repeats in one run.
 
-A third page shows what Django itself costs: the same ``Photo`` page on a
+The instant page shows what Django itself costs: the same ``Photo`` page on a
 storage that answers ``url`` and dimensions instantly from a Python function
-(no cache, no lookup at all). What separates it from the row page is Django's
-own ``FieldFile`` machinery (building an ``ImageFieldFile`` per row, the
-descriptor, the ``url``/``width`` properties, one more template lookup per
-value); what separates ikstorage from it is ikstorage's own cost.
+(no cache, no lookup at all), held by the field. What separates it from the
+row page is Django's own ``FieldFile`` machinery (building an
+``ImageFieldFile`` per row, the descriptor, the ``url``/``width`` properties,
+one more template lookup per value); what separates ikstorage from it is
+ikstorage's own cost, measured in both configurations a project has: the field
+holds the ``CachedStorage`` (``ImageField(storage=...)``), and the field holds
+``default_storage`` with ``STORAGES["default"]`` a ``CachedStorage`` (the
+README's setup: ``default_storage`` is a ``LazyObject``). Target
+(``DESIGN.md``): ikstorage's page at most 1.05x the instant page in both.
+Wall-clock ratios on a shared machine move by a few per cent between two
+identical pages; instruction counts (callgrind) are the stable measure.
 
     python3 dev.py bench
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET = 1.25
+TARGET = 1.05
 IMAGES = 100
-REPEATS = 40
+REPEATS = 300
 
 
 def main() -> int:
@@ -45,7 +53,7 @@ def main() -> int:
     django.setup()
     import boto3
     from django.core.files.base import ContentFile
-    from django.core.files.storage import Storage
+    from django.core.files.storage import Storage, default_storage
     from django.core.management import call_command
     from django.template import Context, Template
     from moto import mock_aws
@@ -57,7 +65,7 @@ def main() -> int:
     from tests.testapp.models import Photo, PhotoRow
 
     call_command("migrate", run_syncdb=True, verbosity=0)
-    cached_page = Template(
+    page = Template(
         "{% for p in photos %}<img src='{{ p.image.url }}' width='{{ p.image.width }}' "
         "height='{{ p.image.height }}' alt='{{ p.title }}'>{% endfor %}"
     )
@@ -68,30 +76,28 @@ def main() -> int:
 
     def best(renders: dict[str, Callable[[], str]]) -> dict[str, float]:
         times: dict[str, list[float]] = {name: [] for name in renders}
-        for _ in range(REPEATS):
-            for name, render in renders.items():
-                started = time.perf_counter()
-                render()
-                times[name].append(time.perf_counter() - started)
+        gc.collect()
+        gc.disable()  # a collection inside one page's timing would be noise
+        try:
+            for _ in range(REPEATS):
+                for name, render in renders.items():
+                    started = time.perf_counter()
+                    render()
+                    times[name].append(time.perf_counter() - started)
+        finally:
+            gc.enable()
         return {name: min(values) for name, values in times.items()}
 
     with mock_aws():
         boto3.client("s3").create_bucket(Bucket="media")
         storage = CachedStorage(storage=S3Storage(bucket_name="media", querystring_auth=False))
         field = Photo._meta.get_field("image")
-        field.storage = storage  # type: ignore[attr-defined]
         for i in range(IMAGES):
             name = storage.save(f"p/{i}.jpg", ContentFile(image_bytes((40 + i, 30))))
             Photo.objects.create(title=f"photo {i}", image=name)
             PhotoRow.objects.create(
                 title=f"photo {i}", url=storage.url(name), width=40 + i, height=30
             )
-
-        def through_ikstorage() -> str:
-            return cached_page.render(Context({"photos": Photo.objects.all()}))
-
-        def from_the_row() -> str:
-            return row_page.render(Context({"photos": PhotoRow.objects.all()}))
 
         class Instant(Storage):
             """Answers instantly: the floor of any storage behind an ImageField."""
@@ -103,37 +109,57 @@ def main() -> int:
                 return (40 + int(name.rsplit("/", 1)[1].split(".")[0]), 30)
 
         instant = Instant()
+        before = default_storage._wrapped
 
-        def django_floor() -> str:
-            field.storage = instant  # type: ignore[attr-defined]
-            try:
-                return cached_page.render(Context({"photos": Photo.objects.all()}))
-            finally:
-                field.storage = storage  # type: ignore[attr-defined]
+        def photos_on(field_storage: Any, default: Any) -> Callable[[], str]:
+            def render() -> str:
+                field.storage = field_storage  # type: ignore[attr-defined]
+                default_storage._wrapped = default
+                return page.render(Context({"photos": Photo.objects.all()}))
 
-        assert through_ikstorage() == from_the_row(), "both pages must render the same HTML"
-        assert django_floor() == from_the_row(), "both pages must render the same HTML"
-        with count_calls() as calls:
-            through_ikstorage()
-        measured = best(
-            {"row": from_the_row, "ikstorage": through_ikstorage, "floor": django_floor}
-        )
-    ratio = measured["ikstorage"] / measured["row"]
+            return render
+
+        pages: dict[str, Callable[[], str]] = {
+            "row": lambda: row_page.render(Context({"photos": PhotoRow.objects.all()})),
+            "instant": photos_on(instant, storage),
+            "ikstorage": photos_on(storage, instant),
+            "ikstorage, default_storage": photos_on(default_storage, storage),
+            "instant, default_storage": photos_on(default_storage, instant),
+        }
+        try:
+            expected = pages["row"]()
+            for name, render in pages.items():
+                assert render() == expected, f"{name}: every page must render the same HTML"
+            with count_calls() as calls:
+                pages["ikstorage"]()
+                pages["ikstorage, default_storage"]()
+            measured = best(pages)
+        finally:
+            field.storage = default_storage  # type: ignore[attr-defined]
+            default_storage._wrapped = before
     per_image = {key: value / IMAGES * 1e6 for key, value in measured.items()}
-    print(f"images per page             {IMAGES}")
-    print(f"S3 calls, warm render       {calls.s3_total}")
-    print(f"model row holds the facts   {per_image['row']:8.1f} µs per image (limit)")
+    floor, row = measured["instant"], measured["row"]
+    print(f"images per page                       {IMAGES}")
+    print(f"S3 calls, warm renders                {calls.s3_total}")
+    print(f"model row holds the facts             {per_image['row']:8.1f} µs per image (limit)")
     print(
-        f"ImageField, instant storage {per_image['floor']:8.1f} µs per image "
-        f"({measured['floor'] / measured['row']:.2f}x: Django's FieldFile path)"
+        f"ImageField, instant storage           {per_image['instant']:8.1f} µs per image "
+        f"({floor / row:.2f}x the row: Django's FieldFile path)"
     )
-    print(f"ikstorage, L1 warm          {per_image['ikstorage']:8.1f} µs per image")
     print(
-        f"ikstorage's own cost        {per_image['ikstorage'] - per_image['floor']:8.1f} µs per "
-        f"image ({measured['ikstorage'] / measured['floor']:.2f}x the instant storage)"
+        f"{'instant, default_storage':37s} {per_image['instant, default_storage']:8.1f} µs per "
+        f"image ({measured['instant, default_storage'] / floor:.3f}x the instant storage)"
     )
-    print(f"ratio                       {ratio:8.2f}x   (target ≤ {TARGET}x)")
-    return 0 if ratio <= TARGET and calls.s3_total == 0 else 1
+    ok = calls.s3_total == 0
+    for name in ("ikstorage", "ikstorage, default_storage"):
+        ratio = measured[name] / floor
+        ok = ok and ratio <= TARGET
+        print(
+            f"{name + ', L1 warm':37s} {per_image[name]:8.1f} µs per image "
+            f"({ratio:.3f}x the instant storage, target ≤ {TARGET}x; "
+            f"{measured[name] / row:.2f}x the row)"
+        )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ and a warm read takes no lock. L2 is any Django cache alias and is what new
 processes share; every call to it goes through the alias's
 :class:`~ikstorage.cache.health.Health`, so an outage is a miss, never an error.
 
-L1 is read two ways: :meth:`MetadataCache.peek` is the raw dictionary read (the
-warm page's one lookup per fact), :meth:`MetadataCache.local` the entry or
-``None``. Lookups that may go on to L2 (:meth:`get`, :meth:`get_many`) report
+L1 is read three ways: :func:`l1_item` is the raw dictionary read (the warm
+page's one lookup per fact, which checks the expiry itself),
+:meth:`MetadataCache.peek` the live value or marker, :meth:`MetadataCache.local`
+the entry or ``None``. Lookups that may go on to L2 (:meth:`get`, :meth:`get_many`) report
 their hits and misses to the profiler (:mod:`ikstorage.metrics`).
 
 A value L2 hands back that fails validation (``DESIGN.md``, invariant 16) is
@@ -33,7 +34,7 @@ from ikstorage.cache.markers import ABSENT, INVALID, TRIED, Absent, missing
 from ikstorage.cache.unreadable import read_many
 from ikstorage.records import Entry, decode, is_record_key
 
-__all__ = ["ABSENT", "INVALID", "TRIED", "MetadataCache", "clear_local", "l1_peek"]
+__all__ = ["ABSENT", "INVALID", "TRIED", "MetadataCache", "clear_local", "l1_item"]
 
 
 _lock = threading.Lock()
@@ -49,13 +50,14 @@ def _shared(alias: str, maxsize: int) -> tuple[Health, LocalCache[Entry]]:
         return _health[alias], _local[alias]
 
 
-def l1_peek(alias: str, maxsize: int) -> Callable[[str], Any]:
-    """The raw L1 read of ``alias`` (what :meth:`MetadataCache.peek` is), without building L2.
+def l1_item(alias: str, maxsize: int) -> Callable[[str], tuple[Any, float] | None]:
+    """L1's raw item read of ``alias`` (:attr:`LocalCache.item`): ``(entry, expires)``, unchecked.
 
-    For the warm paths, bound once when a storage is built: L1 holds nothing for
-    an alias until a lookup through :class:`MetadataCache` filled it.
+    For the warm paths, which believe it only while ``expires > now()``; bound
+    once when a storage is built, without building L2: L1 holds nothing for an
+    alias until a lookup through :class:`MetadataCache` filled it.
     """
-    return _shared(alias, maxsize)[1].get
+    return _shared(alias, maxsize)[1].item
 
 
 def clear_local() -> None:

@@ -1,7 +1,8 @@
 """Model file fields, as ikstorage meets them: names noted on load, files returned fast.
 
 Two small changes to Django's ``FileDescriptor`` (the descriptor behind every
-``FileField``/``ImageField`` attribute), installed by the ``ikstorage`` app:
+``FileField``/``ImageField`` attribute) and one to ``FieldFile``, installed by
+the ``ikstorage`` app:
 
 * ``__set__``: when a model instance is loaded, Django sets each field's value
   through the descriptor. A file name bound for a ``CachedStorage`` is noted
@@ -12,8 +13,14 @@ Two small changes to Django's ``FileDescriptor`` (the descriptor behind every
   returning it; a page reading ``url``, ``width`` and ``height`` pays them
   three times per image. The fast path returns that same object after one
   type check and falls back to Django's own method for everything else.
+* ``FieldFile.url``: Django's property, with ``default_storage`` (what a
+  field declared without ``storage=`` holds) resolved by
+  :func:`~ikstorage.patches.default.resolved` instead of through the
+  ``LazyObject``'s per-attribute detour, which costs more than a warm answer.
+  The URL is the same storage's; a ``FieldFile`` subclass with a ``url`` of its
+  own keeps it.
 
-Switched off with ``IKSTORAGE_BATCH_LOOKUPS = False`` (both are undone).
+Switched off with ``IKSTORAGE_BATCH_LOOKUPS = False`` (all three are undone).
 """
 
 from __future__ import annotations
@@ -23,22 +30,19 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.files.storage import default_storage
-from django.db.models.fields.files import FileDescriptor
+from django.db.models.fields.files import FieldFile, FileDescriptor
 from django.utils.functional import empty
 
 from ikstorage.core import batching
+from ikstorage.patches.default import read, resolved, wrapped_default
 from ikstorage.storage import CachedStorage
 
-_originals: dict[str, Callable[..., Any]] = {}
+_originals: dict[str, Any] = {}
 
 
 def _storage_of(field: Any) -> CachedStorage | None:
     """The ``CachedStorage`` behind a field's storage, or ``None``."""
-    storage = field.storage
-    if storage is default_storage:
-        if default_storage._wrapped is empty:  # first use: build it, as reading the file would
-            default_storage._setup()
-        storage = default_storage._wrapped
+    storage = resolved(field.storage)  # first use builds it, as reading the file would
     return storage if isinstance(storage, CachedStorage) else None
 
 
@@ -71,19 +75,38 @@ def _fast(original: Callable[[Any, Any, Any], Any]) -> Callable[..., Any]:
     return __get__
 
 
+def _direct(original: property) -> property:
+    @functools.wraps(original.fget)  # type: ignore[arg-type]
+    def url(self: Any) -> str:
+        # Django's property, asking the storage ``default_storage`` stands for directly.
+        self._require_file()
+        storage = self.storage
+        if storage is default_storage:
+            storage = read(storage, "_wrapped")
+            if storage is empty:
+                storage = wrapped_default()
+        return storage.url(self.name)  # type: ignore[no-any-return]
+
+    url.ikstorage_hook = True  # type: ignore[attr-defined]
+    return property(url, doc=original.__doc__)
+
+
 def install() -> None:
-    """Patch ``FileDescriptor`` (idempotent)."""
+    """Patch ``FileDescriptor`` and ``FieldFile.url`` (idempotent)."""
     if _originals:
         return
     _originals["__set__"] = FileDescriptor.__dict__["__set__"]
     _originals["__get__"] = FileDescriptor.__dict__["__get__"]
+    _originals["url"] = FieldFile.__dict__["url"]
     FileDescriptor.__set__ = _noting(_originals["__set__"])  # type: ignore[method-assign,assignment]
     FileDescriptor.__get__ = _fast(_originals["__get__"])  # type: ignore[method-assign]
+    fieldfile: Any = FieldFile
+    fieldfile.url = _direct(_originals["url"])
 
 
 def uninstall() -> None:
     for name, original in _originals.items():
-        setattr(FileDescriptor, name, original)
+        setattr(FieldFile if name == "url" else FileDescriptor, name, original)
     _originals.clear()
 
 

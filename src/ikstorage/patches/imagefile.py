@@ -26,6 +26,10 @@ from typing import Any
 
 from django.apps import apps
 from django.core.files.images import ImageFile
+from django.core.files.storage import default_storage
+from django.utils.functional import empty
+
+from ikstorage.patches.default import read, wrapped_default
 
 Dimensions = tuple[int | None, int | None]
 Lookup = Callable[[Any], Dimensions]
@@ -42,6 +46,10 @@ def _asking_the_storage_first(original: Lookup) -> Lookup:
             return cached  # type: ignore[no-any-return]
         if not hasattr(self, "_dimensions_cache"):
             storage: Any = getattr(self, "storage", None)
+            if storage is default_storage:  # not through the proxy's costly detour
+                storage = read(storage, "_wrapped")
+                if storage is empty:
+                    storage = wrapped_default()
             answer = getattr(storage, "image_dimensions", None)
             name = getattr(self, "name", None)
             if name and callable(answer) and getattr(self, "_committed", True):
