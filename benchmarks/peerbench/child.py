@@ -39,6 +39,7 @@ from typing import Any
 import botocore.handlers
 
 from benchmarks.peerbench import counting, photos
+from benchmarks.peerbench.contender import hook
 from benchmarks.peerbench.contenders import (
     BY_SLUG,
     QUALITY,
@@ -47,7 +48,9 @@ from benchmarks.peerbench.contenders import (
     django_settings,
 )
 
-SIZES = re.compile(r'<img src="([^"]+)" width="(\d+)" height="(\d+)">')
+#: Every ``<img>`` of a page, and its attributes in whatever order the library writes them.
+IMG_TAG = re.compile(r"<img\b([^>]*)>")
+ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
 
 
 def install_latency(milliseconds: float) -> None:
@@ -121,11 +124,23 @@ def measured(calls: Any, queries: int, seconds: list[float], html: str = "") -> 
     }
 
 
-def render(model: Any, template: Any) -> str:
+def render(model: Any, template: Any, rows: Any = None) -> str:
     from django.template import Context
 
-    photos_ = list(model._default_manager.order_by("pk"))
+    query = rows(model) if rows else model._default_manager.all()
+    photos_ = list(query.order_by("pk"))
     return str(template.render(Context({"photos": photos_})))
+
+
+def images(html: str) -> list[tuple[str, int, int]]:
+    """The ``(src, width, height)`` of each ``<img>`` of the page."""
+    shown = []
+    for attributes in IMG_TAG.findall(html):
+        found = dict(ATTRIBUTE.findall(attributes))
+        shown.append(
+            (found.get("src", ""), int(found.get("width", 0)), int(found.get("height", 0)))
+        )
+    return shown
 
 
 def start_request() -> None:
@@ -135,32 +150,34 @@ def start_request() -> None:
     counting.reset()
 
 
-def counted_render(model: Any, template: Any, expected: list[tuple[int, int]]) -> dict[str, Any]:
+def counted_render(
+    model: Any, template: Any, expected: list[tuple[int, int]], rows: Any = None
+) -> dict[str, Any]:
     """One render, counted and timed; the page is checked against ``expected`` sizes."""
     from ikstorage.profiler import count_calls
 
     start_request()
     with count_calls() as calls, counting.queries() as queries:
         started = time.perf_counter()
-        html = render(model, template)
+        html = render(model, template, rows)
         seconds = time.perf_counter() - started
     check_page(html, expected)
     return measured(calls, queries[0], [seconds], html)
 
 
-def timed_render(model: Any, template: Any) -> float:
+def timed_render(model: Any, template: Any, rows: Any = None) -> float:
     """One render, timed only: the profiler's own bookkeeping is not in the time."""
     start_request()
     started = time.perf_counter()
-    render(model, template)
+    render(model, template, rows)
     return time.perf_counter() - started
 
 
 def check_page(html: str, expected: list[tuple[int, int]]) -> None:
-    shown = [(int(w), int(h)) for _, w, h in SIZES.findall(html)]
+    shown = [(width, height) for _, width, height in images(html)]
     if shown != expected:
         raise AssertionError(f"the page shows sizes {shown[:5]}..., expected {expected[:5]}...")
-    urls = [src for src, _, _ in SIZES.findall(html)]
+    urls = [src for src, _, _ in images(html)]
     if len(set(urls)) != len(urls) or not all(src.startswith("http") for src in urls):
         raise AssertionError(f"the page's URLs are not one absolute URL per photo: {urls[:3]}")
 
@@ -174,7 +191,9 @@ def upload(contender: Contender, model: Any, sources: list[tuple[str, bytes]]) -
     counting.reset()
     with count_calls() as calls, counting.queries() as queries:
         started = time.perf_counter()
-        for name, data in sources:
+        if contender.upload:
+            hook(contender.upload)(model, sources)
+        for name, data in sources if not contender.upload else ():
             if contender.slug == "row":
                 upload_row(model, name, data)
             else:
@@ -219,12 +238,13 @@ def first(contender: Contender, model: Any, args: argparse.Namespace) -> dict[st
         (photos.name(i), (args.photos / photos.name(i)).read_bytes()) for i in range(args.images)
     ]
     expected = expected_sizes(contender, args.images)
+    rows = hook(contender.rows) if contender.rows else None
     phases = {"upload": upload(contender, model, sources)}
-    phases["cold"] = counted_render(model, template, expected)
-    warm = counted_render(model, template, expected)
+    phases["cold"] = counted_render(model, template, expected, rows)
+    warm = counted_render(model, template, expected, rows)
     # A render that calls S3 spends its time in the latency model: once is enough.
     if warm["s3"] == {}:
-        warm["seconds"] += [timed_render(model, template) for _ in range(args.repeats - 1)]
+        warm["seconds"] += [timed_render(model, template, rows) for _ in range(args.repeats - 1)]
     phases["warm"] = warm
     return phases
 
@@ -232,7 +252,9 @@ def first(contender: Contender, model: Any, args: argparse.Namespace) -> dict[st
 def new(contender: Contender, model: Any, args: argparse.Namespace) -> dict[str, Any]:
     """The first page of a new process, whose only state is the bucket, database and cache."""
     template = warm_up(contender, model)
-    return {"new_process": counted_render(model, template, expected_sizes(contender, args.images))}
+    rows = hook(contender.rows) if contender.rows else None
+    expected = expected_sizes(contender, args.images)
+    return {"new_process": counted_render(model, template, expected, rows)}
 
 
 def expected_sizes(contender: Contender, images: int) -> list[tuple[int, int]]:
