@@ -82,7 +82,8 @@ def configure(contender: Contender, endpoint: str, workdir: Path) -> None:
 def warm_up(contender: Contender, model: Any) -> Any:
     """Pay what every process pays once, before any page: returns the compiled template.
 
-    Compiles the page (loading the tag libraries), opens the database, builds
+    Compiles the page (loading the tag libraries), pays the library's deferred
+    imports where it names them (``Contender.prepare``), opens the database, builds
     the S3 client of each S3 storage (parsing botocore's service model, about
     0.2 s), signs one URL with it (the first ``S3Storage.url()`` of a client
     resolves its endpoint rules, about 0.1 s; later ones take 0.1 ms) and
@@ -99,6 +100,8 @@ def warm_up(contender: Contender, model: Any) -> Any:
     counting.reset()
     with count_calls() as calls:
         template = Template(contender.page)
+        if contender.prepare:
+            hook(contender.prepare)()
         connection.ensure_connection()
         model._default_manager.exists()
         for alias in ("s3", "default"):

@@ -50,6 +50,9 @@ class Contender:
     #: ``"module:function"`` giving the page's rows, ``(model) -> QuerySet``, where
     #: the library documents a ``select_related`` or a prefetch for its pages.
     rows: str | None = None
+    #: ``"module:function"``, ``() -> None``: a once-per-process cost of the library
+    #: that no page should pay (an import it defers), paid before anything is measured.
+    prepare: str | None = None
 
     @property
     def module(self) -> str | None:

@@ -119,3 +119,14 @@ if apps.is_installed("pictures"):
 
         class Meta:
             app_label = "peerbench"
+
+
+if apps.is_installed("wagtail.images"):
+
+    class WagtailPhoto(models.Model):
+        """A model pointing at Wagtail's ``Image``, as a page model points at its images."""
+
+        image = models.ForeignKey("wagtailimages.Image", on_delete=models.CASCADE, related_name="+")
+
+        class Meta:
+            app_label = "peerbench"
