@@ -32,6 +32,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -127,12 +128,12 @@ def measured(calls: Any, queries: int, seconds: list[float], html: str = "") -> 
     }
 
 
-def render(model: Any, template: Any, rows: Any = None) -> str:
+def render(model: Any, template: Any, rows: Any = None, extra: Any = None) -> str:
     from django.template import Context
 
     query = rows(model) if rows else model._default_manager.all()
     photos_ = list(query.order_by("pk"))
-    return str(template.render(Context({"photos": photos_})))
+    return str(template.render(Context({"photos": photos_, **(extra or {})})))
 
 
 def images(html: str) -> list[tuple[str, int, int]]:
@@ -153,26 +154,31 @@ def start_request() -> None:
     counting.reset()
 
 
-def counted_render(
-    model: Any, template: Any, expected: list[tuple[int, int]], rows: Any = None
-) -> dict[str, Any]:
+def page_of(contender: Contender, model: Any, template: Any) -> Callable[[], str]:
+    """The page as one call: the contender's rows, its template and what the template needs."""
+    rows = hook(contender.rows) if contender.rows else None
+    extra = hook(contender.context)() if contender.context else None
+    return partial(render, model, template, rows, extra)
+
+
+def counted_render(page: Callable[[], str], expected: list[tuple[int, int]]) -> dict[str, Any]:
     """One render, counted and timed; the page is checked against ``expected`` sizes."""
     from ikstorage.profiler import count_calls
 
     start_request()
     with count_calls() as calls, counting.queries() as queries:
         started = time.perf_counter()
-        html = render(model, template, rows)
+        html = page()
         seconds = time.perf_counter() - started
     check_page(html, expected)
     return measured(calls, queries[0], [seconds], html)
 
 
-def timed_render(model: Any, template: Any, rows: Any = None) -> float:
+def timed_render(page: Callable[[], str]) -> float:
     """One render, timed only: the profiler's own bookkeeping is not in the time."""
     start_request()
     started = time.perf_counter()
-    render(model, template, rows)
+    page()
     return time.perf_counter() - started
 
 
@@ -241,13 +247,13 @@ def first(contender: Contender, model: Any, args: argparse.Namespace) -> dict[st
         (photos.name(i), (args.photos / photos.name(i)).read_bytes()) for i in range(args.images)
     ]
     expected = expected_sizes(contender, args.images)
-    rows = hook(contender.rows) if contender.rows else None
+    page = page_of(contender, model, template)
     phases = {"upload": upload(contender, model, sources)}
-    phases["cold"] = counted_render(model, template, expected, rows)
-    warm = counted_render(model, template, expected, rows)
+    phases["cold"] = counted_render(page, expected)
+    warm = counted_render(page, expected)
     # A render that calls S3 spends its time in the latency model: once is enough.
     if warm["s3"] == {}:
-        warm["seconds"] += [timed_render(model, template, rows) for _ in range(args.repeats - 1)]
+        warm["seconds"] += [timed_render(page) for _ in range(args.repeats - 1)]
     phases["warm"] = warm
     return phases
 
@@ -255,9 +261,8 @@ def first(contender: Contender, model: Any, args: argparse.Namespace) -> dict[st
 def new(contender: Contender, model: Any, args: argparse.Namespace) -> dict[str, Any]:
     """The first page of a new process, whose only state is the bucket, database and cache."""
     template = warm_up(contender, model)
-    rows = hook(contender.rows) if contender.rows else None
-    expected = expected_sizes(contender, args.images)
-    return {"new_process": counted_render(model, template, expected, rows)}
+    page = page_of(contender, model, template)
+    return {"new_process": counted_render(page, expected_sizes(contender, args.images))}
 
 
 def expected_sizes(contender: Contender, images: int) -> list[tuple[int, int]]:

@@ -53,6 +53,9 @@ class Contender:
     #: ``"module:function"``, ``() -> None``: a once-per-process cost of the library
     #: that no page should pay (an import it defers), paid before anything is measured.
     prepare: str | None = None
+    #: ``"module:function"``, ``() -> dict``: what the page's template needs besides
+    #: the rows (an object the library's tag is given, defined once by the project).
+    context: str | None = None
 
     @property
     def module(self) -> str | None:

@@ -130,3 +130,14 @@ if apps.is_installed("wagtail.images"):
 
         class Meta:
             app_label = "peerbench"
+
+
+if apps.is_installed("easy_images"):
+
+    class EasyImagesPhoto(models.Model):
+        """A plain ``ImageField``: django-easy-images keeps its thumbnails in its own table."""
+
+        image = models.ImageField(upload_to="photos/", max_length=255)
+
+        class Meta:
+            app_label = "peerbench"
