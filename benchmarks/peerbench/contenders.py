@@ -213,6 +213,12 @@ CONTENDERS = (
     + easy_images.CONTENDERS
     + _CLASSIC[-1:]
 )
+#: A paragraph per newer library on what it does better, by the slug of its first contender.
+STRENGTHS = {
+    "pictures": django_pictures.STRENGTHS,
+    "wagtail": wagtail_images.STRENGTHS,
+    "easy-images": easy_images.STRENGTHS,
+}
 BY_SLUG = {contender.slug: contender for contender in CONTENDERS}
 #: The denominator of every time ratio.
 LIMIT = "row"

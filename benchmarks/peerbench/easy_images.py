@@ -63,6 +63,20 @@ def context() -> dict[str, Any]:
     return {"thumb": thumb()}
 
 
+#: What it does better than the page measured here shows, for the docs.
+STRENGTHS = (
+    "**django-easy-images** never builds in a page's request: sizes not built "
+    "yet are left out of the `<img>` (the source is shown) and queued, with a "
+    "`queued_img` signal for a task runner, or built by the `build_img_queue` "
+    "command from cron. libvips shrinks a JPEG on load and streams the rest, "
+    "fast and light on memory (see [renditions](renditions.md#measured) for "
+    "`thumbnail_buffer` against Pillow). The `srcset` densities and media sizes "
+    "come with it, and the project's model does not change: every size is a row "
+    "of its own table, keyed by the source's name and the options. What a page "
+    "pays: two queries per photo, since each `{% img %}` builds its own batch (one "
+    "to find the rows, one `exists` for the signal)."
+)
+
 CONTENDERS = (
     Contender(
         "easy-images",
