@@ -6,9 +6,9 @@ counts do not depend on time, nor on the page's size except for
 django-pictures (as many srcset sizes as fit each photo: its counts here are
 for the first three), so the other numbers asserted here per photo are the
 ones a full run prints. django-pictures, Wagtail and django-easy-images are in
-the ``bench`` dependency group, not ``test``: CI runs the others. Times are not asserted (a page of three
-photos says nothing about them), but the tables, the docs page and the chart
-must be written.
+the ``bench`` dependency group, not ``test``: CI runs the others. Times are
+not asserted (a page of three photos says nothing about them), but the tables,
+the docs page and the chart must be written.
 """
 
 from __future__ import annotations

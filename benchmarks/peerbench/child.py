@@ -202,10 +202,11 @@ def upload(contender: Contender, model: Any, sources: list[tuple[str, bytes]]) -
         started = time.perf_counter()
         if contender.upload:
             hook(contender.upload)(model, sources)
-        for name, data in sources if not contender.upload else ():
-            if contender.slug == "row":
+        elif contender.slug == "row":
+            for name, data in sources:
                 upload_row(model, name, data)
-            else:
+        else:
+            for name, data in sources:
                 model._default_manager.create(image=ContentFile(data, name=name))
         seconds = time.perf_counter() - started
     return measured(calls, queries[0], [seconds])
