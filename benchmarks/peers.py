@@ -2,8 +2,9 @@
 
 A page of photos, each shown with a 200x150 thumbnail and its URL, width and
 height, on moto S3 with a latency model, rendered by: plain ``S3Storage``;
-django-imagekit (default and Optimistic), sorl-thumbnail and easy-thumbnails,
-each alone and on top of ikstorage; ikstorage's renditions; and the physical
+django-imagekit (default and Optimistic), sorl-thumbnail, easy-thumbnails,
+django-pictures, Wagtail's images and django-easy-images, each alone and on
+top of ikstorage; ikstorage's renditions; and the physical
 limit (the facts in the model's row), the denominator of every time ratio.
 Each contender runs in processes of its own (``benchmarks/peerbench/``):
 upload, a cold render, warm renders, and a new process sharing only the
@@ -44,6 +45,12 @@ DISTRIBUTIONS = (
     "pilkit",
     "sorl-thumbnail",
     "easy-thumbnails",
+    "django-pictures",
+    "wagtail",
+    "Willow",
+    "django-easy-images",
+    "pyvips",
+    "pyvips-binary",
 )
 
 

@@ -6,7 +6,13 @@ temporary file that every contender reads from. For each output format
 (JPEG, WebP, AVIF), all in the same run, best of several interleaved repeats:
 
 * **floor** — the same file decoded at 1/8 scale (``Image.draft``) and nothing
-  else: no thumbnail can be made for less;
+  else: no thumbnail can be made with Pillow for less;
+* **vips** — a second floor, from another engine: libvips's ``thumbnail``
+  (``pyvips.Image.thumbnail_buffer``, shrink-on-load, crop to 200x150) and
+  its encoder at the same quality, libvips's other defaults; the engine of
+  django-easy-images, sorl-thumbnail's vips engine and imgproxy. Left out
+  (``-``) when pyvips is not installed (the ``bench`` group installs it with
+  ``pyvips-binary``);
 * **ours** — ``render(file, [thumb])``, thumb = ``fill`` 200x150, placeholder
   included;
 * **imagekit** — an ``imagekit.ImageSpec`` with pilkit's ``ResizeToFill(200,
@@ -114,6 +120,7 @@ def measure_speed(path: Path) -> dict[str, dict[str, float]]:
 
     results = {}
     for fmt in FORMATS:
+        vips = vips_thumbnail(path, fmt)
         thumb = Spec("thumb", fill=(200, 150), format=fmt, quality=QUALITY[fmt])
         large = Spec("large", fit=(1600, 1600), format=fmt, quality=QUALITY[fmt])
         kit_thumb = imagekit_spec(ResizeToFill(200, 150), fmt)
@@ -134,17 +141,32 @@ def measure_speed(path: Path) -> dict[str, dict[str, float]]:
             return run
 
         repeats = REPEATS if fmt != "avif" else 2
-        results[fmt] = interleaved_best(
-            {
-                "floor": floor,
-                "ours": ours([thumb]),
-                "imagekit": kit(kit_thumb),
-                "ours two": ours([thumb, large]),
-                "imagekit two": kit(kit_thumb, kit_large),
-            },
-            repeats,
-        )
+        cases = {
+            "floor": floor,
+            "ours": ours([thumb]),
+            "imagekit": kit(kit_thumb),
+            "ours two": ours([thumb, large]),
+            "imagekit two": kit(kit_thumb, kit_large),
+        }
+        if vips is not None:
+            cases["vips"] = vips
+        results[fmt] = interleaved_best(cases, repeats)
     return results
+
+
+def vips_thumbnail(path: Path, fmt: str) -> Callable[[], object] | None:
+    """libvips's whole thumbnail (read, shrink-on-load, crop, encode), or None without pyvips."""
+    try:
+        import pyvips
+    except (ImportError, OSError):  # not installed, or no libvips to load
+        return None
+    suffix = {"jpeg": ".jpg", "webp": ".webp", "avif": ".avif"}[fmt]
+
+    def run() -> object:
+        thumb = pyvips.Image.thumbnail_buffer(path.read_bytes(), 200, height=150, crop="centre")
+        return thumb.write_to_buffer(f"{suffix}[Q={QUALITY[fmt]}]")
+
+    return run
 
 
 def measure_placeholder(path: Path) -> dict[str, float]:
@@ -246,11 +268,17 @@ def main() -> int:
         memory = {who: peak_memory(path, who) for who in ("ours", "imagekit")}
     print(f"source: {SIZE[0]}x{SIZE[1]} JPEG, {megabytes:.1f} MB; best of {REPEATS} (AVIF 2)")
     print()
-    print("thumbnail (fill 200x150)      floor     ours  imagekit   vs imagekit   vs floor")
+    print(
+        "thumbnail (fill 200x150)      floor     vips     ours  imagekit"
+        "   vs imagekit   vs floor    vs vips"
+    )
     for fmt, row in speed.items():
+        vips = f"{row['vips']:7.1f}" if "vips" in row else "      -"
+        versus_vips = f"{row['ours'] / row['vips']:7.2f}x" if "vips" in row else "      -"
         print(
-            f"  {fmt:<26} {row['floor']:7.1f}  {row['ours']:7.1f}  {row['imagekit']:8.1f}"
+            f"  {fmt:<26} {row['floor']:7.1f}  {vips}  {row['ours']:7.1f}  {row['imagekit']:8.1f}"
             f"   {row['imagekit'] / row['ours']:8.2f}x   {row['ours'] / row['floor']:7.2f}x"
+            f"   {versus_vips}"
         )
     print()
     print("thumb + fit 1600x1600                  ours  imagekit   vs imagekit")

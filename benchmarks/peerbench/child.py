@@ -32,6 +32,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from typing import Any
 import botocore.handlers
 
 from benchmarks.peerbench import counting, photos
+from benchmarks.peerbench.contender import hook
 from benchmarks.peerbench.contenders import (
     BY_SLUG,
     QUALITY,
@@ -47,7 +49,9 @@ from benchmarks.peerbench.contenders import (
     django_settings,
 )
 
-SIZES = re.compile(r'<img src="([^"]+)" width="(\d+)" height="(\d+)">')
+#: Every ``<img>`` of a page, and its attributes in whatever order the library writes them.
+IMG_TAG = re.compile(r"<img\b([^>]*)>")
+ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
 
 
 def install_latency(milliseconds: float) -> None:
@@ -79,7 +83,8 @@ def configure(contender: Contender, endpoint: str, workdir: Path) -> None:
 def warm_up(contender: Contender, model: Any) -> Any:
     """Pay what every process pays once, before any page: returns the compiled template.
 
-    Compiles the page (loading the tag libraries), opens the database, builds
+    Compiles the page (loading the tag libraries), pays the library's deferred
+    imports where it names them (``Contender.prepare``), opens the database, builds
     the S3 client of each S3 storage (parsing botocore's service model, about
     0.2 s), signs one URL with it (the first ``S3Storage.url()`` of a client
     resolves its endpoint rules, about 0.1 s; later ones take 0.1 ms) and
@@ -96,6 +101,8 @@ def warm_up(contender: Contender, model: Any) -> Any:
     counting.reset()
     with count_calls() as calls:
         template = Template(contender.page)
+        if contender.prepare:
+            hook(contender.prepare)()
         connection.ensure_connection()
         model._default_manager.exists()
         for alias in ("s3", "default"):
@@ -121,11 +128,23 @@ def measured(calls: Any, queries: int, seconds: list[float], html: str = "") -> 
     }
 
 
-def render(model: Any, template: Any) -> str:
+def render(model: Any, template: Any, rows: Any = None, extra: Any = None) -> str:
     from django.template import Context
 
-    photos_ = list(model._default_manager.order_by("pk"))
-    return str(template.render(Context({"photos": photos_})))
+    query = rows(model) if rows else model._default_manager.all()
+    photos_ = list(query.order_by("pk"))
+    return str(template.render(Context({"photos": photos_, **(extra or {})})))
+
+
+def images(html: str) -> list[tuple[str, int, int]]:
+    """The ``(src, width, height)`` of each ``<img>`` of the page."""
+    shown = []
+    for attributes in IMG_TAG.findall(html):
+        found = dict(ATTRIBUTE.findall(attributes))
+        shown.append(
+            (found.get("src", ""), int(found.get("width", 0)), int(found.get("height", 0)))
+        )
+    return shown
 
 
 def start_request() -> None:
@@ -135,32 +154,39 @@ def start_request() -> None:
     counting.reset()
 
 
-def counted_render(model: Any, template: Any, expected: list[tuple[int, int]]) -> dict[str, Any]:
+def page_of(contender: Contender, model: Any, template: Any) -> Callable[[], str]:
+    """The page as one call: the contender's rows, its template and what the template needs."""
+    rows = hook(contender.rows) if contender.rows else None
+    extra = hook(contender.context)() if contender.context else None
+    return partial(render, model, template, rows, extra)
+
+
+def counted_render(page: Callable[[], str], expected: list[tuple[int, int]]) -> dict[str, Any]:
     """One render, counted and timed; the page is checked against ``expected`` sizes."""
     from ikstorage.profiler import count_calls
 
     start_request()
     with count_calls() as calls, counting.queries() as queries:
         started = time.perf_counter()
-        html = render(model, template)
+        html = page()
         seconds = time.perf_counter() - started
     check_page(html, expected)
     return measured(calls, queries[0], [seconds], html)
 
 
-def timed_render(model: Any, template: Any) -> float:
+def timed_render(page: Callable[[], str]) -> float:
     """One render, timed only: the profiler's own bookkeeping is not in the time."""
     start_request()
     started = time.perf_counter()
-    render(model, template)
+    page()
     return time.perf_counter() - started
 
 
 def check_page(html: str, expected: list[tuple[int, int]]) -> None:
-    shown = [(int(w), int(h)) for _, w, h in SIZES.findall(html)]
+    shown = [(width, height) for _, width, height in images(html)]
     if shown != expected:
         raise AssertionError(f"the page shows sizes {shown[:5]}..., expected {expected[:5]}...")
-    urls = [src for src, _, _ in SIZES.findall(html)]
+    urls = [src for src, _, _ in images(html)]
     if len(set(urls)) != len(urls) or not all(src.startswith("http") for src in urls):
         raise AssertionError(f"the page's URLs are not one absolute URL per photo: {urls[:3]}")
 
@@ -174,10 +200,13 @@ def upload(contender: Contender, model: Any, sources: list[tuple[str, bytes]]) -
     counting.reset()
     with count_calls() as calls, counting.queries() as queries:
         started = time.perf_counter()
-        for name, data in sources:
-            if contender.slug == "row":
+        if contender.upload:
+            hook(contender.upload)(model, sources)
+        elif contender.slug == "row":
+            for name, data in sources:
                 upload_row(model, name, data)
-            else:
+        else:
+            for name, data in sources:
                 model._default_manager.create(image=ContentFile(data, name=name))
         seconds = time.perf_counter() - started
     return measured(calls, queries[0], [seconds])
@@ -219,12 +248,13 @@ def first(contender: Contender, model: Any, args: argparse.Namespace) -> dict[st
         (photos.name(i), (args.photos / photos.name(i)).read_bytes()) for i in range(args.images)
     ]
     expected = expected_sizes(contender, args.images)
+    page = page_of(contender, model, template)
     phases = {"upload": upload(contender, model, sources)}
-    phases["cold"] = counted_render(model, template, expected)
-    warm = counted_render(model, template, expected)
+    phases["cold"] = counted_render(page, expected)
+    warm = counted_render(page, expected)
     # A render that calls S3 spends its time in the latency model: once is enough.
     if warm["s3"] == {}:
-        warm["seconds"] += [timed_render(model, template) for _ in range(args.repeats - 1)]
+        warm["seconds"] += [timed_render(page) for _ in range(args.repeats - 1)]
     phases["warm"] = warm
     return phases
 
@@ -232,7 +262,8 @@ def first(contender: Contender, model: Any, args: argparse.Namespace) -> dict[st
 def new(contender: Contender, model: Any, args: argparse.Namespace) -> dict[str, Any]:
     """The first page of a new process, whose only state is the bucket, database and cache."""
     template = warm_up(contender, model)
-    return {"new_process": counted_render(model, template, expected_sizes(contender, args.images))}
+    page = page_of(contender, model, template)
+    return {"new_process": counted_render(page, expected_sizes(contender, args.images))}
 
 
 def expected_sizes(contender: Contender, images: int) -> list[tuple[int, int]]:

@@ -16,10 +16,13 @@ default storage unless told otherwise, so that is all a project changes.
 
 from __future__ import annotations
 
-import importlib.util
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from benchmarks.peerbench import django_pictures, easy_images, wagtail_images
+from benchmarks.peerbench.contender import IMG, QUALITY, THUMB_SIZE, Contender
+
+__all__ = ["BY_SLUG", "CONTENDERS", "LIMIT", "QUALITY", "THUMB_SIZE", "Contender"]
 
 #: Entries the file cache may hold before Django culls a third of them at random.
 #: Django's default, 300, is less than one 100-photo page leaves in the cache
@@ -27,13 +30,10 @@ from typing import Any
 #: calls again, which would be counted against the library, not the page.
 MAX_ENTRIES = 10_000
 REGION = "us-east-1"
-#: What every thumbnail library is asked for: a 200x150 crop, JPEG quality 80.
-THUMB_SIZE = (200, 150)
-QUALITY = 80
 #: ikstorage's rendition, the same thumbnail every library is asked for.
 SPECS = {"thumb": {"fill": [200, 150], "format": "jpeg", "quality": 80}}
 
-_IMG = '<img src="{{ %s.url }}" width="{{ %s.width }}" height="{{ %s.height }}">'
+_IMG = IMG
 
 SOURCE_PAGE = "{% for p in photos %}" + _IMG % (("p.image",) * 3) + "{% endfor %}"
 ROW_PAGE = (
@@ -59,36 +59,11 @@ IKSTORAGE_PAGE = (
 )
 
 
-@dataclass(frozen=True)
-class Contender:
-    slug: str
-    #: The row's name in the tables (Markdown).
-    label: str
-    #: The bar's name in the chart (plain text).
-    short: str
-    #: What the page does, for the docs.
-    about: str
-    model: str
-    page: str
-    #: The thumbnail library's app, if any (an optional dependency of the benchmark).
-    app: str | None = None
-    #: ``STORAGES["default"]`` is a ``CachedStorage`` wrapping the S3 storage.
-    cached: bool = False
-    #: The page shows 200x150 thumbnails; otherwise it shows the sources at their size.
-    thumbnails: bool = True
-    specs: dict[str, Any] | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
+KIT_CHANGE = "an `ImageSpecField` (no column)"
+SORL_CHANGE = "sorl's `ImageField` (no column); its key-value table"
+EASY_CHANGE = "`ThumbnailerImageField` (no column); its three tables"
 
-    @property
-    def module(self) -> str | None:
-        return self.app.partition(".")[0] if self.app else None
-
-    @property
-    def installed(self) -> bool:
-        return self.module is None or importlib.util.find_spec(self.module) is not None
-
-
-CONTENDERS: tuple[Contender, ...] = (
+_CLASSIC: tuple[Contender, ...] = (
     Contender(
         "row",
         "physical limit: the facts in the row",
@@ -97,6 +72,7 @@ CONTENDERS: tuple[Contender, ...] = (
         "written at upload; the page prints them. No storage, no cache.",
         "PhotoRow",
         ROW_PAGE,
+        model_change="columns for the thumbnail's URL, width and height",
     ),
     Contender(
         "s3",
@@ -127,6 +103,7 @@ CONTENDERS: tuple[Contender, ...] = (
         "KitPhoto",
         IMAGEKIT_PAGE,
         app="imagekit",
+        model_change=KIT_CHANGE,
     ),
     Contender(
         "kit-ik",
@@ -137,6 +114,7 @@ CONTENDERS: tuple[Contender, ...] = (
         IMAGEKIT_PAGE,
         app="imagekit",
         cached=True,
+        model_change=KIT_CHANGE,
     ),
     Contender(
         "kit-opt",
@@ -146,6 +124,7 @@ CONTENDERS: tuple[Contender, ...] = (
         "OptimisticKitPhoto",
         IMAGEKIT_PAGE,
         app="imagekit",
+        model_change=KIT_CHANGE,
     ),
     Contender(
         "kit-opt-ik",
@@ -156,6 +135,7 @@ CONTENDERS: tuple[Contender, ...] = (
         IMAGEKIT_PAGE,
         app="imagekit",
         cached=True,
+        model_change=KIT_CHANGE,
     ),
     Contender(
         "sorl",
@@ -166,6 +146,7 @@ CONTENDERS: tuple[Contender, ...] = (
         "SorlPhoto",
         SORL_PAGE,
         app="sorl.thumbnail",
+        model_change=SORL_CHANGE,
     ),
     Contender(
         "sorl-ik",
@@ -175,6 +156,7 @@ CONTENDERS: tuple[Contender, ...] = (
         "SorlPhoto",
         SORL_PAGE,
         app="sorl.thumbnail",
+        model_change=SORL_CHANGE,
         cached=True,
     ),
     Contender(
@@ -185,6 +167,7 @@ CONTENDERS: tuple[Contender, ...] = (
         "EasyPhoto",
         EASY_PAGE,
         app="easy_thumbnails",
+        model_change=EASY_CHANGE,
     ),
     Contender(
         "easy-dims",
@@ -194,6 +177,7 @@ CONTENDERS: tuple[Contender, ...] = (
         "EasyPhoto",
         EASY_PAGE,
         app="easy_thumbnails",
+        model_change=EASY_CHANGE,
         settings={"THUMBNAIL_CACHE_DIMENSIONS": True},
     ),
     Contender(
@@ -204,6 +188,7 @@ CONTENDERS: tuple[Contender, ...] = (
         "EasyPhoto",
         EASY_PAGE,
         app="easy_thumbnails",
+        model_change=EASY_CHANGE,
         cached=True,
     ),
     Contender(
@@ -216,9 +201,24 @@ CONTENDERS: tuple[Contender, ...] = (
         IKSTORAGE_PAGE,
         cached=True,
         specs=SPECS,
+        model_change="none (the spec is a setting)",
     ),
 )
 
+#: ikstorage's renditions last, after the newer libraries.
+CONTENDERS = (
+    _CLASSIC[:-1]
+    + django_pictures.CONTENDERS
+    + wagtail_images.CONTENDERS
+    + easy_images.CONTENDERS
+    + _CLASSIC[-1:]
+)
+#: A paragraph per newer library on what it does better, by the slug of its first contender.
+STRENGTHS = {
+    "pictures": django_pictures.STRENGTHS,
+    "wagtail": wagtail_images.STRENGTHS,
+    "easy-images": easy_images.STRENGTHS,
+}
 BY_SLUG = {contender.slug: contender for contender in CONTENDERS}
 #: The denominator of every time ratio.
 LIMIT = "row"
@@ -250,6 +250,7 @@ def django_settings(contender: Contender, *, endpoint: str, workdir: Path) -> di
     apps = ["django.contrib.contenttypes"]
     if contender.app:
         apps.append(contender.app)
+    apps += contender.extra_apps
     if contender.cached:
         apps.append("ikstorage")
     apps.append("benchmarks.peerbench")
@@ -273,7 +274,9 @@ def django_settings(contender: Contender, *, endpoint: str, workdir: Path) -> di
             "default": default,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         },
-        "TEMPLATES": [{"BACKEND": "django.template.backends.django.DjangoTemplates"}],
+        "TEMPLATES": [
+            {"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}
+        ],
         "DEFAULT_AUTO_FIELD": "django.db.models.AutoField",
         # django-imagekit makes a django-rq job at import when django-rq is importable
         # (the test environment has it, for the RQ task engine), which needs a queue

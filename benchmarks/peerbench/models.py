@@ -99,3 +99,45 @@ if apps.is_installed("sorl.thumbnail"):
 
         class Meta:
             app_label = "peerbench"
+
+
+if apps.is_installed("pictures"):
+    from pictures.models import PictureField
+
+    class PicturesPhoto(models.Model):
+        """django-pictures' field, with the width and height columns its system check asks for."""
+
+        image = PictureField(
+            upload_to="photos/",
+            max_length=255,
+            aspect_ratios=["4/3"],
+            width_field="image_width",
+            height_field="image_height",
+        )
+        image_width = models.PositiveIntegerField(editable=False)
+        image_height = models.PositiveIntegerField(editable=False)
+
+        class Meta:
+            app_label = "peerbench"
+
+
+if apps.is_installed("wagtail.images"):
+
+    class WagtailPhoto(models.Model):
+        """A model pointing at Wagtail's ``Image``, as a page model points at its images."""
+
+        image = models.ForeignKey("wagtailimages.Image", on_delete=models.CASCADE, related_name="+")
+
+        class Meta:
+            app_label = "peerbench"
+
+
+if apps.is_installed("easy_images"):
+
+    class EasyImagesPhoto(models.Model):
+        """A plain ``ImageField``: django-easy-images keeps its thumbnails in its own table."""
+
+        image = models.ImageField(upload_to="photos/", max_length=255)
+
+        class Meta:
+            app_label = "peerbench"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from benchmarks.peerbench.contenders import CONTENDERS, LIMIT, MAX_ENTRIES, Contender
+from benchmarks.peerbench.contenders import CONTENDERS, LIMIT, MAX_ENTRIES, STRENGTHS, Contender
 
 Results = Mapping[str, Mapping[str, Any]]
 
@@ -106,6 +106,11 @@ def trips_table(results: Results) -> str:
     return table(header, rows)
 
 
+def per_image(seconds: float, images: int) -> str:
+    """A warm page's time per photo: ``0.044 ms``, three significant figures."""
+    return f"{seconds / images * 1000:.3g} ms"
+
+
 def time_table(results: Results, images: int) -> str:
     rows = []
     for c in ordered(results):
@@ -115,9 +120,10 @@ def time_table(results: Results, images: int) -> str:
             shown = milliseconds(seconds / images if phase == "upload" else seconds)
             found = ratio(results, c.slug, phase)
             cells.append(shown if found is None else f"{times(found)} ({shown})")
+        cells.append(per_image(best(results[c.slug]["warm"]), images))
         rows.append(cells)
     header = ["contender", "upload, per photo", *(TITLES[p] for p in RENDERS)]
-    return table(header, rows)
+    return table([*header, "warm, per photo"], rows)
 
 
 def entries_table(results: Results) -> str:
@@ -139,7 +145,7 @@ def tables(results: Results, meta: Mapping[str, Any]) -> str:
             "Cache round trips and database queries per page:",
             trips_table(results),
             "Time: best render as a multiple of the physical limit's in the same phase "
-            "(milliseconds per page; upload: per photo):",
+            "(milliseconds per page; upload: per photo; last, a warm page's time per photo):",
             time_table(results, images),
         ]
     )
@@ -195,7 +201,8 @@ def chart(results: Results, meta: Mapping[str, Any], path: Path) -> None:
 
 
 def contenders_table(results: Results) -> str:
-    return table(["contender", "the page"], [[c.label, c.about] for c in ordered(results)], 99)
+    rows = [[c.label, c.about, c.model_change] for c in ordered(results)]
+    return table(["contender", "the page", "model change"], rows, 99)
 
 
 def settings_table(meta: Mapping[str, Any]) -> str:
@@ -217,6 +224,14 @@ def settings_table(meta: Mapping[str, Any]) -> str:
         *([name, version] for name, version in meta["versions"].items()),
     ]
     return table(["setting", "value"], rows, 99)
+
+
+def strengths(results: Results) -> str:
+    """The paragraphs on the newer libraries run here: what the tables do not show."""
+    found = [text for slug, text in STRENGTHS.items() if slug in results]
+    if not found:
+        return "None of them ran here."
+    return "\n\n".join(found)
 
 
 def _listing(labels: list[str]) -> str:
@@ -242,10 +257,14 @@ benchmarks/peerbench/report.py and run it again rather than editing this page. -
 One page, shown every way a Django project shows it, measured in one run: {images}
 photos, each with a 200{TIMES}150 thumbnail and its URL, width and height, on S3
 {latency} ms away (the two `ImageField` pages show the photo itself, as a project
-without a thumbnail library does). Plain django-storages `S3Storage`; django-imagekit (default
-and Optimistic), sorl-thumbnail and easy-thumbnails, each alone and on top of
-ikstorage; ikstorage's own renditions; and the physical limit, the same facts
-read from the model's own database row, the denominator of every time below.
+without a thumbnail library does, and django-pictures' `<picture>` shows the
+source in its `<img>`). Plain django-storages `S3Storage`; django-imagekit
+(default and Optimistic), sorl-thumbnail, easy-thumbnails, django-pictures,
+Wagtail's images and django-easy-images, each alone and on top of ikstorage;
+ikstorage's own renditions; and the physical limit, the same facts read from
+the model's own database row, the denominator of every time below. The
+"model change" column of [the contenders](#the-contenders) says what a project
+changes in its models to adopt each one.
 The same `ImageField` page on Google Cloud Storage and Azure Blob Storage
 (and S3 again, files uploaded before ikstorage), requests counted at each
 emulator: `benchmarks/backends.py`, on each [backend's page](backends/s3.md).
@@ -269,9 +288,12 @@ for a new process's page, a warm page within 1.25{TIMES} of the physical limit, 
 upload of one `PutObject` per file written), and 2 when a contender's page
 shows a wrong size or differs between renders.
 
-The thumbnail libraries and matplotlib are dependencies of the benchmark only
-(the `test` and `bench` dependency groups); a contender whose library is not
-installed is left out. Left out of this run: {skipped}.
+The thumbnail libraries and matplotlib are dependencies of the benchmark only:
+django-imagekit, sorl-thumbnail and easy-thumbnails in the `test` dependency
+group, django-pictures, Wagtail, django-easy-images (with `pyvips-binary`) and
+matplotlib in the `bench` group (`python3 dev.py bench` installs both); a
+contender whose library is not installed is left out. Left out of this run:
+{skipped}.
 
 ## How it is measured
 
@@ -316,6 +338,13 @@ default storage. Why each library makes the calls it makes is explained in
 ## Results
 
 {tables(results, meta)}
+
+## What the newer libraries do better
+
+The tables count one thing: a page of the same 200{TIMES}150 thumbnail. The
+newer libraries are built for more than that, and some of it is worth its cost.
+
+{strengths(results)}
 
 ## Why the file cache has `MAX_ENTRIES = {MAX_ENTRIES:_}`
 
