@@ -107,8 +107,10 @@ class Broadcast:
         self.published = 0
         self.publish_failures = 0
         self._failing = False
-        # Writes made while the cache was down are announced once it has them.
-        health.settled = self.announce
+        # Writes made while the cache was down are announced once it has them, while
+        # this broadcast is in use (a settings change stops it until its next use).
+        self._settled = self.announce
+        health.settled = self._settled
 
     def sender(self) -> str:
         """This process's name in messages (a new one after a fork)."""
@@ -130,6 +132,7 @@ class Broadcast:
 
     def listen(self, keys: Iterable[str]) -> None:
         """Hear the announcements about ``keys`` from now on (called before reading them)."""
+        self.health.settled = self._settled
         for prefix in {key[:-_TAIL] for key in keys}:
             if prefix:
                 self.subscriber.want(prefix, self.channel(prefix))
@@ -154,6 +157,7 @@ class Broadcast:
 
     def announce(self, keys: Iterable[str]) -> None:
         """Tell the other processes ``keys`` changed (now, or at the end of :meth:`gathered`)."""
+        self.health.settled = self._settled
         wanted = [k for k in keys if len(k) > _TAIL and k[-_TAIL] not in _SILENT_KINDS]
         if not wanted:
             return
@@ -195,6 +199,9 @@ class Broadcast:
         """Stop listening and forget channel names (settings changed: tests)."""
         self.subscriber.stop()
         self._channels = {}
+        if self.health.settled is self._settled:
+            # The alias may now be another cache, used by storages without broadcast.
+            self.health.settled = None
 
     def after_fork(self) -> None:
         """In a forked child: new locks, no thread, no L1 (announcements were missed)."""
