@@ -93,8 +93,11 @@ class CachedStorage(Storage):
         self._renditions = Renditions(core, given.renditions(), queue=queue)
         core.plug(self._renditions)
         self._reads, self._answers, self._writes = core.reads, core.answers, core.writes
-        # The warm paths' two lookups: the name memo (a dict) and L1's raw item read.
-        self._memo, self._item = core.names.memo, core.item
+        # The warm paths' two lookups, the name memo (a dict) and L1's raw item read,
+        # in one attribute: the class defines ``__getattr__``, so Python does not
+        # specialise attribute reads on its instances and each read of ``self`` costs
+        # a generic lookup (one per warm answer instead of two).
+        self._warm = (core.names.memo, core.item)
         _live.add(self)
         _warn_if_not_installed()
 
@@ -186,8 +189,9 @@ class CachedStorage(Storage):
         if bypassed():
             return None
         if type(name) is str:  # the warm page's path: the live record this process holds
-            known = self._memo.get(name)
-            item = None if known is None or known.record is None else self._item(known.record)
+            memo, read = self._warm
+            known = memo.get(name)
+            item = None if known is None or known.record is None else read(known.record)
             if item is not None and item[1] > now():
                 record = item[0]
                 if type(record) is Record and record.exists and record.dimensions_known:
@@ -221,9 +225,10 @@ class CachedStorage(Storage):
     def url(self, name: str | None, *args: Any, **kwargs: Any) -> str:
         # The warm page's path: a live public URL this process already holds.
         if type(name) is str and not args and not kwargs:
-            known = self._memo.get(name)
+            memo, read = self._warm
+            known = memo.get(name)
             if known is not None:
-                item = self._item(known.url)
+                item = read(known.url)
                 if item is not None and item[1] > now():
                     entry = item[0]
                     if type(entry) is UrlEntry and entry.expires is None and not bypassed():

@@ -14,9 +14,10 @@ the ``ikstorage`` app:
   three times per image. The fast path returns that same object after one
   type check and falls back to Django's own method for everything else.
 * ``FieldFile.url``: Django's property, with ``default_storage`` (what a
-  field declared without ``storage=`` holds) resolved by
-  :func:`~ikstorage.patches.default.resolved` instead of through the
+  field declared without ``storage=`` holds) resolved inline, as
+  :func:`~ikstorage.patches.default.resolved` does, instead of through the
   ``LazyObject``'s per-attribute detour, which costs more than a warm answer.
+  ``__set__`` resolves the field's storage the same way.
   The URL is the same storage's; a ``FieldFile`` subclass with a ``url`` of its
   own keeps it.
 
@@ -33,17 +34,11 @@ from django.core.files.storage import default_storage
 from django.db.models.fields.files import FieldFile, FileDescriptor
 from django.utils.functional import empty
 
-from ikstorage.core import batching
-from ikstorage.patches.default import read, resolved, wrapped_default
+from ikstorage.core.batching import note
+from ikstorage.patches.default import read, wrapped_default
 from ikstorage.storage import CachedStorage
 
 _originals: dict[str, Any] = {}
-
-
-def _storage_of(field: Any) -> CachedStorage | None:
-    """The ``CachedStorage`` behind a field's storage, or ``None``."""
-    storage = resolved(field.storage)  # first use builds it, as reading the file would
-    return storage if isinstance(storage, CachedStorage) else None
 
 
 def _noting(original: Callable[[Any, Any, Any], None]) -> Callable[[Any, Any, Any], None]:
@@ -51,9 +46,15 @@ def _noting(original: Callable[[Any, Any, Any], None]) -> Callable[[Any, Any, An
     def __set__(self: Any, instance: Any, value: Any) -> None:
         original(self, instance, value)
         if type(value) is str and value:
-            storage = _storage_of(self.field)
-            if storage is not None:
-                batching.note(storage, value)
+            # Paid once per image by every page, ikstorage's or not: the field's
+            # storage resolved inline (no call frame), as ``FieldFile.url`` below does.
+            storage = self.field.storage
+            if storage is default_storage:
+                storage = read(storage, "_wrapped")
+                if storage is empty:  # first use builds it, as reading the file would
+                    storage = wrapped_default()
+            if isinstance(storage, CachedStorage):
+                note(storage, value)
 
     __set__.ikstorage_hook = True  # type: ignore[attr-defined]
     return __set__
