@@ -20,7 +20,7 @@ from typing import Any
 
 from storages.utils import clean_name
 
-from ikstorage.prewarm.pages import page_batch
+from ikstorage.prewarm.pages import PrefixStream, page_batch
 from ikstorage.prewarm.sources import Batch
 from ikstorage.prewarm.target import Target
 from ikstorage.records import Record
@@ -29,22 +29,19 @@ from ikstorage.records import Record
 AZURE_PAGE = 5000
 
 
-class AzurePrefixStream:
+class AzurePrefixStream(PrefixStream):
     """Blobs under a prefix of the container (the storage's ``location`` applied)."""
 
     def __init__(self, target: Target, prefix: str, alias: str) -> None:
-        self.target = target
-        self.prefix = prefix
-        self.label = f"prefix:{alias}:{prefix}"
-        wrapped: Any = target.wrapped
-        self.storage = wrapped
-        location = clean_name(wrapped.location or "").strip("/")
-        #: Blob names of stored names start with this (the ``location`` and a slash).
-        self.base = f"{location}/" if location else ""
-        self.key_prefix = self.base + (clean_name(prefix).lstrip("/") if prefix else "")
+        super().__init__(target, prefix, alias)
+        self.storage: Any = target.wrapped
 
-    def total(self) -> int | None:
-        return None  # unknown until listed
+    def keys(self, target: Target, prefix: str) -> tuple[str, str]:
+        """Blob names as AzureStorage spells them (its own ``clean_name`` of the location)."""
+        wrapped: Any = target.wrapped
+        location = clean_name(wrapped.location or "").strip("/")
+        base = f"{location}/" if location else ""
+        return base, base + (clean_name(prefix).lstrip("/") if prefix else "")
 
     def batches(self, after: str | None, size: int) -> Iterator[Batch]:
         pages = self.storage.client.list_blobs(

@@ -22,9 +22,8 @@ from typing import Any
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from ikstorage.backends.gcs_facts import blob_facts
-from ikstorage.prewarm.pages import page_batch
+from ikstorage.prewarm.pages import PrefixStream, page_batch
 from ikstorage.prewarm.sources import Batch
-from ikstorage.prewarm.target import Target
 from ikstorage.records import Record
 
 __all__ = ["GCS_PAGE", "GCSPrefixStream"]
@@ -33,19 +32,8 @@ __all__ = ["GCS_PAGE", "GCSPrefixStream"]
 GCS_PAGE = 1000
 
 
-class GCSPrefixStream:
+class GCSPrefixStream(PrefixStream):
     """Objects under a prefix of the bucket (the storage's ``location`` applied)."""
-
-    def __init__(self, target: Target, prefix: str, alias: str) -> None:
-        self.target = target
-        self.prefix = prefix
-        self.label = f"prefix:{alias}:{prefix}"
-        #: Object names of stored names start with this (the ``location`` and a slash).
-        self.base = target.canonical("")
-        self.key_prefix = target.canonical(prefix) if prefix else self.base
-
-    def total(self) -> int | None:
-        return None  # unknown until listed
 
     def batches(self, after: str | None, size: int) -> Iterator[Batch]:
         wrapped: Any = self.target.wrapped

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ikstorage.prewarm.pages import page_batch
+from ikstorage.prewarm.pages import PrefixStream, page_batch
 from ikstorage.prewarm.sources import Batch
 from ikstorage.prewarm.target import Target
 from ikstorage.records import Record
@@ -73,19 +73,8 @@ def listed_record(entry: dict[str, Any]) -> Record:
     )
 
 
-class S3PrefixStream:
+class S3PrefixStream(PrefixStream):
     """Keys under a prefix of the bucket (the storage's ``location`` applied)."""
-
-    def __init__(self, target: Target, prefix: str, alias: str) -> None:
-        self.target = target
-        self.prefix = prefix
-        self.label = f"prefix:{alias}:{prefix}"
-        #: Object keys of names start with this (the ``location`` and a slash, or nothing).
-        self.base = target.canonical("")
-        self.key_prefix = target.canonical(prefix) if prefix else self.base
-
-    def total(self) -> int | None:
-        return None  # unknown until listed
 
     def batches(self, after: str | None, size: int) -> Iterator[Batch]:
         wrapped: Any = self.target.wrapped

@@ -17,11 +17,32 @@ from typing import TypeVar
 
 from ikstorage.imageinfo import is_image_name
 from ikstorage.prewarm.sources import Batch
+from ikstorage.prewarm.target import Target
 from ikstorage.records import Record
 
-__all__ = ["page_batch"]
+__all__ = ["PrefixStream", "page_batch"]
 
 Entry = TypeVar("Entry")
+
+
+class PrefixStream:
+    """What every provider's walk under a prefix holds: the object keys of the
+    storage's names start with :attr:`base` (its ``location`` and a slash, or
+    nothing), those under the prefix with :attr:`key_prefix`. Subclasses list."""
+
+    def __init__(self, target: Target, prefix: str, alias: str) -> None:
+        self.target = target
+        self.prefix = prefix
+        self.label = f"prefix:{alias}:{prefix}"
+        self.base, self.key_prefix = self.keys(target, prefix)
+
+    def keys(self, target: Target, prefix: str) -> tuple[str, str]:
+        """:attr:`base` and :attr:`key_prefix`, as the adapter spells object keys."""
+        base = target.canonical("")
+        return base, target.canonical(prefix) if prefix else base
+
+    def total(self) -> int | None:
+        return None  # unknown until listed
 
 
 def page_batch(
