@@ -60,11 +60,14 @@ def site(bucket: str, redis_server: Server) -> Iterator[Site]:
     peers: list[Peer] = []
     overrides: list[override_settings] = []
 
-    def make(*, on: bool = True, client: str = "django") -> tuple[CachedStorage, Peer]:
+    def make(
+        *, on: bool = True, client: str = "django", **settings: Any
+    ) -> tuple[CachedStorage, Peer]:
         config = (django_redis_config if client == "django_redis" else redis_config)(
             redis_server.port
         )
-        overrides.append(override_settings(CACHES={"default": locmem(), ALIAS: config}))
+        # Other settings go in the same override: undone in order, at teardown.
+        overrides.append(override_settings(CACHES={"default": locmem(), ALIAS: config}, **settings))
         overrides[-1].enable()
         peer = Peer(config, options(bucket, on=on))
         peers.append(peer)
@@ -194,11 +197,10 @@ def test_a_killed_subscription_reconnects_and_clears_l1(
     client.close()
 
 
-@override_settings(IKSTORAGE_CACHE_RETRY_AFTER=0.5)
 def test_a_redis_restart_is_ridden_out_and_recovered(
     site: Site, redis_server: Server, figures: Any
 ) -> None:
-    storage, peer = site(on=True)
+    storage, peer = site(on=True, IKSTORAGE_CACHE_RETRY_AFTER=0.5)
     names = save_files(storage, 12)
     warm(peer, names)
     redis_server.stop()
