@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.forwarder import forwarding
-from tests.servers import free_port, unavailable, wait_for_port
+from tests.servers import free_port, stop_process, unavailable, wait_for_port
 
 #: Azurite's well-known development account (its key is public, in Azure's docs).
 ACCOUNT = "devstoreaccount1"
@@ -135,8 +135,7 @@ def start_azurite() -> Iterator[Azurite]:
             azurite.wipe()
             yield azurite
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

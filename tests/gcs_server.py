@@ -43,7 +43,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.forwarder import forwarding
-from tests.servers import free_port, unavailable, wait_for_port
+from tests.servers import free_port, stop_process, unavailable, wait_for_port
 
 #: The scopes the storage client asks for: credentials that already carry them are
 #: used as given (not copied), so a token set on them is the one sent.
@@ -236,8 +236,7 @@ def start_fake_gcs() -> Iterator[Emulator]:
         ):
             yield emulator
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)
 
 
 class _Direct:
