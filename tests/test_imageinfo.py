@@ -15,7 +15,7 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image, ImageCms, ImageFile
 
-from ikstorage.backends.base import RangeReader
+from ikstorage.backends.ranges import RangeReader
 from ikstorage.imageinfo import (
     IMAGE_EXTENSIONS,
     WHOLE_FILE_LIMIT,

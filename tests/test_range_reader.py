@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ikstorage.backends.base import FOLLOW_UP_BYTES, RangeReader
+from ikstorage.backends.ranges import FOLLOW_UP_BYTES, RangeReader
 from ikstorage.imageinfo import ProbeLimitExceeded
 
 DATA = bytes(range(256)) * 1024  # 256 KiB

@@ -41,8 +41,9 @@ from storages.utils import clean_name
 
 from ikstorage import metrics
 from ikstorage.backends.azure_identity import azure_identity
-from ikstorage.backends.base import Adapter, RangeReader, class_path
+from ikstorage.backends.base import Adapter, class_path
 from ikstorage.backends.facts import MISSING, Facts, found
+from ikstorage.backends.ranges import RangeReader
 from ikstorage.imageinfo import is_image_name, read_dimensions
 
 __all__ = ["AzureAdapter"]

@@ -51,10 +51,11 @@ from storages.utils import clean_name
 from urllib3.exceptions import HTTPError
 
 from ikstorage import metrics
-from ikstorage.backends.base import Adapter, RangeReader, class_path
+from ikstorage.backends.base import Adapter, class_path
 from ikstorage.backends.facts import MISSING, Facts
 from ikstorage.backends.gcs_facts import blob_facts, compressed, headers_facts, total_size
 from ikstorage.backends.gcs_identity import gcs_identity
+from ikstorage.backends.ranges import RangeReader
 from ikstorage.backends.stream import Later, Opened, Streamed, StreamedFile
 from ikstorage.imageinfo import is_image_name, read_dimensions
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ikstorage import metrics
-from ikstorage.backends.base import Adapter, RangeReader, class_path
+from ikstorage.backends.base import Adapter, class_path
 from ikstorage.backends.facts import MISSING, Facts, found
 from ikstorage.backends.identity import digest, stable
+from ikstorage.backends.ranges import RangeReader
 from ikstorage.backends.url_expiry import url_expires
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
 

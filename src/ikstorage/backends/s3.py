@@ -36,8 +36,9 @@ from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 from ikstorage import metrics
-from ikstorage.backends.base import Adapter, RangeReader, class_path
+from ikstorage.backends.base import Adapter, class_path
 from ikstorage.backends.facts import MISSING, Facts, found
+from ikstorage.backends.ranges import RangeReader
 from ikstorage.backends.s3_identity import s3_identity
 from ikstorage.backends.stream import Later, Opened, Streamed, StreamedFile
 from ikstorage.imageinfo import Dimensions, is_image_name, read_dimensions
