@@ -137,6 +137,7 @@ def summary(title: str, tests: dict[str, Any]) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.upstream
 @pytest.mark.parametrize("suite", sorted(SUITES))
 def test_upstream_suite_passes_through_cached_storage(suite: str, tmp_path: Path) -> None:
     source = source_of(suite)
