@@ -36,7 +36,7 @@ from ikstorage.cache.local import now
 from ikstorage.core.core import Core
 from ikstorage.imageinfo import Dimensions
 from ikstorage.options import Options, parse
-from ikstorage.records import Record, UrlEntry
+from ikstorage.records import Record
 from ikstorage.renditions.binding import Renditions
 from ikstorage.renditions.queue import queue
 from ikstorage.renditions.shown import Rendition
@@ -93,11 +93,11 @@ class CachedStorage(Storage):
         self._renditions = Renditions(core, given.renditions(), queue=queue)
         core.plug(self._renditions)
         self._reads, self._answers, self._writes = core.reads, core.answers, core.writes
-        # The warm paths' two lookups, the name memo (a dict) and L1's raw item read,
-        # in one attribute: the class defines ``__getattr__``, so Python does not
-        # specialise attribute reads on its instances and each read of ``self`` costs
-        # a generic lookup (one per warm answer instead of two).
-        self._warm = (core.names.memo, core.item)
+        # The warm answers' tables (:mod:`ikstorage.core.warm`), one attribute each:
+        # the class defines ``__getattr__``, so Python does not specialise attribute
+        # reads on its instances and each read of ``self`` costs a generic lookup.
+        self._warm = core.warm
+        self._urls, self._dimensions = core.warm.urls, core.warm.dimensions
         _live.add(self)
         _warn_if_not_installed()
 
@@ -186,18 +186,21 @@ class CachedStorage(Storage):
         Used by the ``ImageFile`` hook (:mod:`ikstorage.patches.imagefile`), which
         hands what Django found for a ``None`` to :meth:`remember_dimensions`.
         """
-        if bypassed():
+        if type(name) is str:  # the warm page's path: an answer derived from live L1 entries
+            kept = self._dimensions.get(name)
+            if kept is not None and kept[0] > now() and not bypassed():
+                if _sinks.current:
+                    metrics.cache("l1", 1, 0)
+                return kept[1]
+            if bypassed():
+                return None
+            dimensions = self._warm.size(name)
+            if dimensions is not None:
+                if _sinks.current:
+                    metrics.cache("l1", 1, 0)
+                return dimensions
+        elif bypassed():
             return None
-        if type(name) is str:  # the warm page's path: the live record this process holds
-            memo, read = self._warm
-            known = memo.get(name)
-            item = None if known is None or known.record is None else read(known.record)
-            if item is not None and item[1] > now():
-                record = item[0]
-                if type(record) is Record and record.exists and record.dimensions_known:
-                    if _sinks.current:
-                        metrics.cache("l1", 1, 0)
-                    return (record.width, record.height)
         return self._answers.dimensions(name)
 
     def remember_dimensions(self, name: str, dimensions: Dimensions) -> None:
@@ -225,16 +228,17 @@ class CachedStorage(Storage):
     def url(self, name: str | None, *args: Any, **kwargs: Any) -> str:
         # The warm page's path: a live public URL this process already holds.
         if type(name) is str and not args and not kwargs:
-            memo, read = self._warm
-            known = memo.get(name)
-            if known is not None:
-                item = read(known.url)
-                if item is not None and item[1] > now():
-                    entry = item[0]
-                    if type(entry) is UrlEntry and entry.expires is None and not bypassed():
-                        if _sinks.current:
-                            metrics.cache("l1", 1, 0)
-                        return entry.url
+            kept = self._urls.get(name)
+            if kept is not None and kept[0] > now() and not bypassed():
+                if _sinks.current:
+                    metrics.cache("l1", 1, 0)
+                return kept[1]
+            if not bypassed():
+                url = self._warm.url(name)
+                if url is not None:
+                    if _sinks.current:
+                        metrics.cache("l1", 1, 0)
+                    return url
         if args or kwargs or bypassed() or not isinstance(name, str | os.PathLike):
             return self._core.call("url", name, *args, **kwargs)  # type: ignore[no-any-return]
         return self._answers.url(name)

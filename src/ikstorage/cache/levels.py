@@ -7,8 +7,9 @@ and a warm read takes no lock. L2 is any Django cache alias and is what new
 processes share; every call to it goes through the alias's
 :class:`~ikstorage.cache.health.Health`, so an outage is a miss, never an error.
 
-L1 is read three ways: :func:`l1_item` is the raw dictionary read (the warm
-page's one lookup per fact, which checks the expiry itself),
+L1 is read three ways: :func:`local_level` hands out the alias's
+:class:`~ikstorage.cache.local.LocalCache` for its raw item read (the warm
+page's answers, :mod:`ikstorage.core.warm`, which check the expiry themselves),
 :meth:`MetadataCache.peek` the live value or marker, :meth:`MetadataCache.local`
 the entry or ``None``. Lookups that may go on to L2 (:meth:`get`, :meth:`get_many`) report
 their hits and misses to the profiler (:mod:`ikstorage.metrics`).
@@ -34,7 +35,7 @@ from ikstorage.cache.markers import ABSENT, INVALID, TRIED, Absent, missing
 from ikstorage.cache.unreadable import read_many
 from ikstorage.records import Entry, decode, is_record_key
 
-__all__ = ["ABSENT", "INVALID", "TRIED", "MetadataCache", "clear_local", "l1_item"]
+__all__ = ["ABSENT", "INVALID", "TRIED", "MetadataCache", "clear_local", "local_level"]
 
 
 _lock = threading.Lock()
@@ -50,14 +51,13 @@ def _shared(alias: str, maxsize: int) -> tuple[Health, LocalCache[Entry]]:
         return _health[alias], _local[alias]
 
 
-def l1_item(alias: str, maxsize: int) -> Callable[[str], tuple[Any, float] | None]:
-    """L1's raw item read of ``alias`` (:attr:`LocalCache.item`): ``(entry, expires)``, unchecked.
+def local_level(alias: str, maxsize: int) -> LocalCache[Entry]:
+    """L1 of ``alias``, shared by every storage using it: for the warm answers' raw reads.
 
-    For the warm paths, which believe it only while ``expires > now()``; bound
-    once when a storage is built, without building L2: L1 holds nothing for an
-    alias until a lookup through :class:`MetadataCache` filled it.
+    Bound once when a storage is built, without building L2: L1 holds nothing
+    for an alias until a lookup through :class:`MetadataCache` filled it.
     """
-    return _shared(alias, maxsize)[1].item
+    return _shared(alias, maxsize)[1]
 
 
 def clear_local() -> None:

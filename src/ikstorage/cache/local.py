@@ -18,6 +18,12 @@ Entries dropped on another process's word (:mod:`.broadcast`) are noted with
 the count of drops so far, so a read that was on its way to L2 while one
 arrived does not put back what it fetched before the drop
 (:meth:`LocalCache.dropped_since`).
+
+An answer derived from one entry (a public URL, an image's dimensions; see
+:mod:`ikstorage.core.warm`) may be kept in a caller's table while that entry
+stands (:meth:`LocalCache.derive`): every change to the entry's key — a write,
+a drop, a removal, an eviction, a clear — takes the derived answer out of its
+table under the same lock, so the table never answers what L1 no longer holds.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from itertools import islice
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["LocalCache", "now"]
 
@@ -52,6 +58,8 @@ class LocalCache(Generic[V]):
         #: paths, which believe an item only while ``expires > now()`` and otherwise
         #: go on to :meth:`get` (one call frame less on a page's every lookup).
         self.item: Callable[[str], tuple[V, float] | None] = self._data.get
+        #: key -> the (table, name) pairs holding an answer derived from its entry.
+        self._derived: dict[str, list[tuple[dict[str, Any], str]]] = {}
 
     def __len__(self) -> int:
         return len(self._data)
@@ -66,12 +74,14 @@ class LocalCache(Generic[V]):
         with self._lock:  # expired: drop it unless a newer write replaced it meanwhile
             if self._data.get(key) is item:
                 del self._data[key]
+                self._underive(key)
         return None
 
     def set(self, key: str, value: V, ttl: float) -> None:
         """Keep ``value`` for ``ttl`` seconds; ``ttl <= 0`` drops any older value instead."""
         with self._lock:
             self._data.pop(key, None)  # re-inserted last: the newest write
+            self._underive(key)
             if ttl <= 0:
                 return
             if len(self._data) >= self.maxsize:
@@ -82,11 +92,28 @@ class LocalCache(Generic[V]):
         with self._lock:
             for key in keys:
                 self._data.pop(key, None)
+                self._underive(key)
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            for key in list(self._derived):
+                self._underive(key)
             self._forget_drops()
+
+    def derive(
+        self, key: str, item: tuple[V, float], table: dict[str, Any], name: str, answer: Any
+    ) -> None:
+        """Keep ``table[name] = answer`` while ``key`` holds ``item`` (read by :attr:`item`).
+
+        Nothing is kept if ``key`` changed since ``item`` was read; any later
+        change to ``key`` removes it. The answer carries its own expiry, never
+        later than ``item``'s, which its reader checks.
+        """
+        with self._lock:
+            if self._data.get(key) is item:
+                table[name] = answer
+                self._derived.setdefault(key, []).append((table, name))
 
     def drop(self, keys: Iterable[str]) -> None:
         """Forget ``keys`` because another process changed them; reads in flight are told."""
@@ -94,6 +121,7 @@ class LocalCache(Generic[V]):
             self.drops += 1
             for key in keys:
                 self._data.pop(key, None)
+                self._underive(key)
                 self._dropped[key] = self.drops
             if len(self._dropped) > self.maxsize:
                 self._forget_drops()
@@ -117,12 +145,21 @@ class LocalCache(Generic[V]):
         self._dropped.clear()
         self._floor = self.drops
 
+    def _underive(self, key: str) -> None:
+        """Under the lock: ``key`` changed or went; the answers derived from it go too."""
+        derived = self._derived.pop(key, None)
+        if derived:
+            for table, name in derived:
+                table.pop(name, None)
+
     def _evict(self) -> None:
         """Called full, under the lock: expired entries first, then the oldest tenth."""
         moment = now()
         data = self._data
         for key in [k for k, (_, expires) in data.items() if expires <= moment]:
             del data[key]
+            self._underive(key)
         if len(data) >= self.maxsize:
             for key in list(islice(data, max(1, self.maxsize // 10))):
                 del data[key]
+                self._underive(key)

@@ -5,7 +5,7 @@ Over the parts it is given (:mod:`.parts`), :class:`Core` builds the name memo
 and the write path (:mod:`.writes`), and is what the rest of ikstorage holds:
 
 * ``CachedStorage`` (the facade) calls ``reads``, ``answers`` and ``writes``
-  directly, and reads ``names.memo`` and :attr:`Core.item` on its warm paths;
+  directly, and reads the tables of :attr:`Core.warm` on its warm paths;
 * the features (renditions, prewarm) call the methods below, each one line
   into the part that answers it: the typed interface they declare as a
   ``Protocol`` of their own (``ikstorage.renditions.host.Host``...) is
@@ -27,13 +27,14 @@ from ikstorage.backends import Adapter
 from ikstorage.backends.stream import Opened
 from ikstorage.bypass import bypassed
 from ikstorage.cache import MetadataCache
-from ikstorage.cache.levels import l1_item
+from ikstorage.cache.levels import local_level
 from ikstorage.core.answers import Answers
 from ikstorage.core.hook import WriteHook
 from ikstorage.core.names import Names
 from ikstorage.core.parts import Parts
 from ikstorage.core.policy import Policy
 from ikstorage.core.reads import Reads
+from ikstorage.core.warm import Warm
 from ikstorage.core.writes import Writes
 from ikstorage.lease import Lease
 from ikstorage.records import Keys, Record
@@ -67,8 +68,8 @@ class Core:
         self.reads = Reads(parts, self.names, policy)
         self.answers = Answers(parts, self.names, self.reads, policy)
         self.writes = Writes(parts, self.names, self.reads, policy, hook)
-        #: L1's raw item read (``(entry, expires)``, unchecked): the warm paths' one lookup.
-        self.item = l1_item(parts.cache_alias, parts.local_maxsize)
+        #: The warm page's answers, derived from live L1 entries (:mod:`.warm`).
+        self.warm = Warm(self.names, local_level(parts.cache_alias, parts.local_maxsize))
 
     def plug(self, hook: WriteHook[Any]) -> None:
         """Plug a feature into the write path (the storage does, once, when it is built)."""
@@ -78,6 +79,7 @@ class Core:
         """A setting changed: drop what was derived from it (the storage, its identity)."""
         self.parts.forget(setting)
         self.names.forget()
+        self.warm.forget()
 
     # -- the parts, for features -------------------------------------------------
 

@@ -20,21 +20,23 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.utils.functional import empty
 
-__all__ = ["read", "resolved", "wrapped_default"]
+__all__ = ["resolved", "state", "wrapped_default"]
 
-#: ``read(default_storage, "_wrapped")``: the wrapped storage, or ``empty`` before
-#: first use (then call :func:`wrapped_default`). The hot paths inline it: one
-#: C call, no Python frame.
-read = object.__getattribute__
+#: ``default_storage``'s own instance dictionary, where ``LazyObject`` keeps
+#: ``_wrapped`` (its ``__setattr__`` writes it there, ``_setup`` and
+#: ``override_settings`` included). ``state["_wrapped"]`` is the wrapped storage,
+#: or ``empty`` before first use (then call :func:`wrapped_default`); the hot
+#: paths inline it: one dictionary read, no call.
+state: dict[str, Any] = object.__getattribute__(default_storage, "__dict__")
 
 
 def wrapped_default() -> Any:
     """The storage ``default_storage`` wraps now, built on first use as the proxy would."""
-    wrapped = read(default_storage, "_wrapped")
+    wrapped = state["_wrapped"]
     if wrapped is empty:
         proxy: Any = default_storage
         proxy._setup()
-        wrapped = read(default_storage, "_wrapped")
+        wrapped = state["_wrapped"]
     return wrapped
 
 

@@ -35,7 +35,7 @@ from django.db.models.fields.files import FieldFile, FileDescriptor
 from django.utils.functional import empty
 
 from ikstorage.core.batching import note
-from ikstorage.patches.default import read, wrapped_default
+from ikstorage.patches.default import state, wrapped_default
 from ikstorage.storage import CachedStorage
 
 _originals: dict[str, Any] = {}
@@ -50,7 +50,7 @@ def _noting(original: Callable[[Any, Any, Any], None]) -> Callable[[Any, Any, An
             # storage resolved inline (no call frame), as ``FieldFile.url`` below does.
             storage = self.field.storage
             if storage is default_storage:
-                storage = read(storage, "_wrapped")
+                storage = state["_wrapped"]
                 if storage is empty:  # first use builds it, as reading the file would
                     storage = wrapped_default()
             if isinstance(storage, CachedStorage):
@@ -83,7 +83,7 @@ def _direct(original: property) -> property:
         self._require_file()
         storage = self.storage
         if storage is default_storage:
-            storage = read(storage, "_wrapped")
+            storage = state["_wrapped"]
             if storage is empty:
                 storage = wrapped_default()
         return storage.url(self.name)  # type: ignore[no-any-return]

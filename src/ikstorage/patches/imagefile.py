@@ -29,7 +29,7 @@ from django.core.files.images import ImageFile
 from django.core.files.storage import default_storage
 from django.utils.functional import empty
 
-from ikstorage.patches.default import read, wrapped_default
+from ikstorage.patches.default import state, wrapped_default
 
 Dimensions = tuple[int | None, int | None]
 Lookup = Callable[[Any], Dimensions]
@@ -47,7 +47,7 @@ def _asking_the_storage_first(original: Lookup) -> Lookup:
         if not hasattr(self, "_dimensions_cache"):
             storage: Any = getattr(self, "storage", None)
             if storage is default_storage:  # not through the proxy's costly detour
-                storage = read(storage, "_wrapped")
+                storage = state["_wrapped"]
                 if storage is empty:
                     storage = wrapped_default()
             answer = getattr(storage, "image_dimensions", None)
