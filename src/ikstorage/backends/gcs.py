@@ -7,12 +7,9 @@ image's dimensions. Names that are not images get the object's metadata
 instead (``bucket.get_blob``, what ``GoogleCloudStorage`` itself asks), so a
 2 GB video is never downloaded.
 
-The ranged GET is sent through the client's own authorized session
-(``client._http``) to the URL the client would download from
-(``Blob._get_download_url``), under the client's retry policy. The library's
-own download (``Blob.download_as_bytes(start=, end=)``) is not used: it keeps
-the body but drops the ``Content-Range`` header, so the total size would cost
-a second request.
+The ranged GET, and the streamed one a first thumbnail view reads on from,
+are sent as :mod:`.gcs_media` says: through the client's own session, because
+the library's download drops the ``Content-Range`` header.
 
 An object's version is recorded as its generation
 (:func:`~ikstorage.backends.gcs_facts.version`), which
@@ -43,26 +40,23 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.utils import timezone
-from google.cloud.exceptions import from_http_response
 from google.cloud.storage import Blob
 from google.cloud.storage.retry import DEFAULT_RETRY
 from storages.backends.gcloud import GoogleCloudStorage
 from storages.utils import clean_name
 from urllib3.exceptions import HTTPError
 
-from ikstorage import metrics
 from ikstorage.backends.base import Adapter, class_path
 from ikstorage.backends.facts import MISSING, Facts
 from ikstorage.backends.gcs_facts import blob_facts, compressed, headers_facts, total_size
 from ikstorage.backends.gcs_identity import gcs_identity
+from ikstorage.backends.gcs_media import ranged_get, streamed_get
 from ikstorage.backends.ranges import RangeReader
 from ikstorage.backends.stream import Later, Opened, Streamed, StreamedFile
 from ikstorage.imageinfo import is_image_name, read_dimensions
 
 __all__ = ["GCSAdapter"]
 
-#: Seconds to wait for the server, as the library's own downloads do.
-_TIMEOUT = 60
 #: A body read that broke off midway (urllib3's errors, under ``requests``).
 _STREAM_ERRORS = (HTTPError, OSError)
 
@@ -205,7 +199,7 @@ class GCSAdapter(Adapter):
         if not is_image_name(key):
             return self._metadata(key)
         with self.call("probe"):
-            status, headers, body = self._get(key, 0, self.probe_bytes)
+            status, headers, body = ranged_get(self.storage, key, 0, self.probe_bytes)
         if status == 404:
             return MISSING
         size = total_size(status, headers)
@@ -221,7 +215,7 @@ class GCSAdapter(Adapter):
 
         def fetch(offset: int, length: int) -> bytes:
             with self.call("probe_range"):
-                _, _, more = self._get(key, offset, length)
+                _, _, more = ranged_get(self.storage, key, offset, length)
             return more
 
         reader = RangeReader(
@@ -235,19 +229,9 @@ class GCSAdapter(Adapter):
         key = self.canonical(name)
         if not is_image_name(key):
             return super().probe_open(name)
-        client = self.storage.client
-        url = self.storage.bucket.blob(key)._get_download_url(client)
-
-        def get() -> Any:
-            response = client._http.request("GET", url, stream=True, timeout=_TIMEOUT)
-            if response.status_code >= 400 and response.status_code != 404:
-                with response:
-                    raise from_http_response(response)  # type: ignore[no-untyped-call]
-            return response
-
         download = lambda: self.read_file(name)  # noqa: E731
         with self.call("probe"):
-            response = DEFAULT_RETRY(get)()
+            response = streamed_get(self.storage, key)
         headers = response.headers
         size = total_size(response.status_code, headers)
         if response.status_code == 404 or not size or compressed(headers):
@@ -272,41 +256,6 @@ class GCSAdapter(Adapter):
             raise
         facts = headers_facts(headers, size, dims)
         return Streamed(facts, stream, response.close, _STREAM_ERRORS)
-
-    def _get(self, key: str, offset: int, length: int) -> tuple[int, Any, bytes]:
-        """One ranged media GET: its status, headers and (at most ``length``) body bytes.
-
-        404 and 416 are answers; any other error status raises the library's
-        exception for it, after the library's retries for transient ones.
-        """
-        client = self.storage.client
-        url = self.storage.bucket.blob(key)._get_download_url(client)
-        headers = {"Range": f"bytes={offset}-{offset + length - 1}"}
-
-        def get() -> tuple[int, Any, bytes]:
-            response = client._http.request(
-                "GET", url, headers=headers, stream=True, timeout=_TIMEOUT
-            )
-            with response:
-                if response.status_code >= 400 and response.status_code not in (404, 416):
-                    raise from_http_response(response)  # type: ignore[no-untyped-call]
-                body = b""
-                # A 200 may be the whole file: read no more than asked. Bytes stored
-                # compressed are not read at all (they are not the ones Django reads).
-                if response.status_code < 300 and not compressed(response.headers):
-                    parts: list[bytes] = []
-                    held = 0
-                    for chunk in response.iter_content(chunk_size=min(length, 65536) or 1):
-                        parts.append(chunk)
-                        held += len(chunk)
-                        if held >= length:
-                            break
-                    body = b"".join(parts)[:length]
-                return response.status_code, response.headers, body
-
-        status, answer_headers, body = DEFAULT_RETRY(get)()
-        metrics.probe_bytes(len(body))
-        return status, answer_headers, body
 
     def _metadata(self, key: str) -> Facts:
         """The object's metadata (one GET)."""
