@@ -24,10 +24,11 @@ def test_with_specs_the_default_run_renders_what_images_lack(s3: Any) -> None:
         caches["default"].clear()
         run = prewarm("--prefix", "legacy/")
     assert run.returncode == 0
-    # Per image: the probe (a ranged GET), one download for all its specs, a PUT per rendition.
+    # Per image: one GET for the record and every spec (read on after the header), a PUT
+    # per rendition.
     assert run["s3"] == {
         "ListObjectsV2": 1,
-        "GetObject": 2 * len(NAMES),
+        "GetObject": len(NAMES),
         "PutObject": PER_SOURCE * len(NAMES),
     }
     assert run["renditions_made"] == PER_SOURCE * len(NAMES)
@@ -70,8 +71,8 @@ class Gauge:
         self.threads: set[str] = set()
         self.changed = threading.Condition()
 
-    def wrap(self, make_missing: Any) -> Any:
-        def counted(renditions: Renditions, name: str, **kwargs: Any) -> Any:
+    def wrap(self, render: Any) -> Any:
+        def counted(renditions: Renditions, name: str, *args: Any, **kwargs: Any) -> Any:
             with self.changed:
                 self.active += 1
                 self.calls += 1
@@ -80,7 +81,7 @@ class Gauge:
                 self.changed.notify_all()
                 self.changed.wait_for(lambda: self.active > self.bound, timeout=0.05)
             try:
-                return make_missing(renditions, name, **kwargs)
+                return render(renditions, name, *args, **kwargs)
             finally:
                 with self.changed:
                     self.active -= 1
@@ -94,7 +95,10 @@ def test_renders_never_exceed_render_workers(
 ) -> None:
     put_images(s3, NAMES, size=(80, 60))
     gauge = Gauge(bound)
-    monkeypatch.setattr(Renditions, "make_missing", gauge.wrap(Renditions.make_missing))
+    # A source nobody has a record of renders from the probe's read (render_read);
+    # make_missing is the download path.
+    for method in ("make_missing", "render_read"):
+        monkeypatch.setattr(Renditions, method, gauge.wrap(getattr(Renditions, method)))
     with override_settings(STORAGES=storages_with_specs(), CACHES=CACHES):
         caches["default"].clear()
         run = prewarm("--prefix", "legacy/", "--workers", "6", "--render-workers", str(bound))

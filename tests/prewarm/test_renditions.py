@@ -40,10 +40,11 @@ def test_prewarm_renders_what_legacy_sources_lack(s3: Any) -> None:
         caches["default"].clear()
         run = prewarm("--prefix", "legacy/", "--renditions")
         assert run.returncode == 0
-        # Per source: the probe (a ranged GET), one download for all its specs, a PUT each.
+        # Per source: one GET for its record and every spec (the probe's read, gone on
+        # with after the header), a PUT each.
         assert run["s3"] == {
             "ListObjectsV2": 1,
-            "GetObject": 2 * len(NAMES),
+            "GetObject": len(NAMES),
             "PutObject": PER_SOURCE * len(NAMES),
         }
         assert run["renditions_made"] == PER_SOURCE * len(NAMES)
@@ -115,3 +116,33 @@ def test_refresh_keeps_the_renditions_of_unchanged_files(s3: Any) -> None:
         clear_local()
         assert storage.metadata(NAMES[0]).renditions != made[NAMES[0]]
         assert len(storage.metadata(NAMES[0]).renditions) == PER_SOURCE
+
+
+def test_a_source_over_max_pixels_is_read_no_further_than_its_header(s3: Any) -> None:
+    put_images(s3, NAMES[:2], size=(80, 60))  # 4,800 pixels each
+    config = storages_with_specs()
+    config["default"]["OPTIONS"]["max_pixels"] = 4000
+    with override_settings(STORAGES=config, CACHES=CACHES):
+        caches["default"].clear()
+        run = prewarm("--prefix", "legacy/", "--renditions")
+    # One GET each, closed after the header told the size: nothing rendered, nothing written.
+    assert run["s3"] == {"ListObjectsV2": 1, "GetObject": 2}
+    assert run["renditions_made"] == 0
+    assert run["records_written"] == 2
+    reasons = {s["name"]: s["reason"] for s in run["error_samples"]}
+    assert reasons == {n: "no renditions: too-many-pixels" for n in NAMES[:2]}
+
+
+def test_a_rendering_run_reads_each_source_once(s3: Any) -> None:
+    put_images(s3, NAMES, size=(80, 60))
+    with override_settings(STORAGES=storages_with_specs(), CACHES=CACHES):
+        caches["default"].clear()
+        records_only = prewarm("--prefix", "legacy/", "--no-renditions")
+        caches["default"].clear()
+        clear_local()
+        rendering = prewarm("--prefix", "legacy/", "--renditions")
+    # The same listing and the same bytes of each file (each smaller than the probe's
+    # first read): the renders cost no byte more than the records alone.
+    assert rendering["bytes_downloaded"] == records_only["bytes_downloaded"]
+    assert rendering["s3"]["GetObject"] == records_only["s3"]["GetObject"] == len(NAMES)
+    assert rendering["renditions_made"] == PER_SOURCE * len(NAMES)

@@ -156,6 +156,11 @@ class Core:
         """What the backend tells about ``name`` now; nothing is stored."""
         return self.reads.probe(name)
 
+    def probe_open(self, name: str) -> Opened:
+        """:meth:`probe`'s facts with the read of the file left open (``Adapter.probe_open``);
+        nothing is stored. The caller finishes the read or closes it."""
+        return self.parts.adapter.probe_open(name)
+
     def store(self, name: str, record: Record, *, replace: bool = False) -> bool:
         """Keep ``record`` for ``name`` (``add``, or ``set`` with ``replace``)."""
         return self.reads.store(name, record, replace=replace)

@@ -6,19 +6,22 @@ whether it has work (so ``--only-missing`` skips a name only when no step
 has any), and does it: the metadata fill (or, with ``--refresh``, the
 record re-read and overwritten under the name's write lease), then
 the renditions the name is missing (on storages that declare specs, unless
-``--no-renditions``), made from one download of the source.
+``--no-renditions``), made from one download of the source. A source nobody
+has a record of, whose renditions are due, is read once for both: the probe
+is a read of the whole file, gone on with after the header only if the
+record is kept and the header allows a render (:class:`FillReading`).
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from ikstorage.imageinfo import is_image_name
 from ikstorage.lease import State
 from ikstorage.prewarm.target import Target
+from ikstorage.prewarm.verdicts import agree, problem_with, same_file_keeps_renditions
 from ikstorage.records import Record
 from ikstorage.renditions.binding import Renditions, renditions_of
 
@@ -39,6 +42,8 @@ class Item:
     problems: list[str] = field(default_factory=list)
     #: What happened, named as the summary's totals (``probed``, ``records_written``...).
     events: list[str] = field(default_factory=list)
+    #: Its renditions were made from the metadata step's read (:class:`FillReading`).
+    rendered: bool = False
 
 
 class Step(Protocol):
@@ -70,10 +75,57 @@ class FillRecord:
         else:
             record = item.target.probe(item.name)
             item.events.append("probed")
+        self.keep(item, record)
+
+    @staticmethod
+    def keep(item: Item, record: Record) -> bool:
+        """``add`` the record found for ``item``; ``True`` if it was stored."""
         item.record = record
         stored = item.target.store(item.name, record)
         item.events.append("records_written" if stored else "records_kept")
         _report(item, record)
+        return stored
+
+
+class FillReading(FillRecord):
+    """:class:`FillRecord` for a run that renders: one read for a record and its renditions.
+
+    A source nobody has a record of (and no listing described), with a spec
+    that applies to it, is probed with one read of the whole file
+    (``Adapter.probe_open``: on S3 and GCS one GET, stopped after the header).
+    The record is kept first; the read goes on only when it was kept and
+    :meth:`Renditions.render_read` finds renditions due and the header within
+    ``max_pixels``, on the render pool (see :class:`RenderMissing`). Otherwise
+    the read is closed and :class:`RenderMissing` does what it always does.
+    """
+
+    def __init__(self, render: RenderMissing) -> None:
+        self.render = render
+
+    def run(self, item: Item) -> None:
+        renditions = _renditions(item)
+        if (
+            item.listed is not None
+            or renditions is None
+            or not renditions.due(item.target.canonical(item.name))
+        ):
+            super().run(item)
+            return
+        source = item.target.probe_open(item.name)
+        try:
+            record = Record.of(source.facts)
+            item.events.append("probed")
+            kept = self.keep(item, record)
+        except BaseException:
+            source.close()
+            raise
+        if not (kept and record.exists and record.rendition_error is None):
+            source.close()
+            return
+        after = self.render.on_pool(renditions.render_read, item.name, record, source)
+        if after is not None:
+            item.rendered = True
+            self.render.report(item, len(record.renditions), after)
 
 
 class RefreshRecord:
@@ -107,7 +159,7 @@ class RefreshRecord:
             held = lease.state is State.HELD
             current = target.shared_record(stored) if held else item.cached
             listed = item.listed
-            if listed is not None and (current is None or _agree(listed, current)):
+            if listed is not None and (current is None or agree(listed, current)):
                 record, probed = listed, False
                 item.events.append("from_listing")
             else:
@@ -124,63 +176,10 @@ class RefreshRecord:
         _report(item, record)
 
 
-def _agree(listed: Record, current: Record) -> bool:
-    """True when a listing describes the very file the cached record does (same ETag, size)."""
-    return (
-        current.exists
-        and listed.etag is not None
-        and listed.etag == current.etag
-        and listed.size == current.size
-    )
-
-
 def _report(item: Item, record: Record) -> None:
     problem = problem_with(item.name, record)
     if problem is not None:
         item.problems.append(problem)
-
-
-def same_file_keeps_renditions(old: Record | None, new: Record) -> Record:
-    """``new``, listing the renditions ``old`` listed when both describe the same bytes.
-
-    ``--refresh`` re-reads every record. A file that did not change keeps the
-    renditions its record listed (they are named by its bytes): dropping them
-    would make every page, or ``--renditions``, download the source and write
-    them again. Same bytes: the same size and the same ETag, or, where the
-    backend gives none, the same modified time. A record that has neither (a
-    file saved through ikstorage, whose write returns neither) cannot be
-    compared, and is re-read as before.
-    """
-    if old is None or not (old.exists and new.exists) or old.size != new.size:
-        return new
-    if old.etag is not None and new.etag is not None:
-        same = old.etag == new.etag
-    elif old.modified is not None and new.modified is not None:
-        same = old.modified == new.modified
-    else:
-        same = False
-    if not same:
-        return new
-    return dataclasses.replace(
-        new, renditions=old.renditions, placeholder=old.placeholder, digest=old.digest
-    )
-
-
-def problem_with(name: str, record: Record) -> str | None:
-    """Why a stored record points at a broken file, or ``None`` when it looks right."""
-    if not record.exists:
-        return "missing: the storage has no file by this name"
-    if (
-        is_image_name(name)
-        and record.dimensions_known
-        and record.width is None
-        and record.height is None
-    ):
-        return (
-            f"not a readable image: {record.size} bytes in which Django finds no dimensions "
-            "(corrupt, truncated or not an image)"
-        )
-    return None
 
 
 class RenderMissing:
@@ -225,18 +224,25 @@ class RenderMissing:
     def run(self, item: Item) -> None:
         renditions = _renditions(item)
         record = item.record or item.cached
-        if renditions is None or record is None or not record.exists:
+        if item.rendered or renditions is None or record is None or not record.exists:
             return
         stored = item.target.canonical(item.name)
         if not renditions.missing(stored, record):
             return
-        before = len(record.renditions)
-        if self.renders is None:
-            after = renditions.make_missing(item.name)
-        else:
-            after = self.renders.submit(renditions.make_missing, item.name).result()
+        after = self.on_pool(renditions.make_missing, item.name)
         if after is None:
             raise RuntimeError("another process kept the file's lease past write_lease_timeout")
+        self.report(item, len(record.renditions), after)
+
+    def on_pool(self, render: Callable[..., Record | None], *args: Any) -> Record | None:
+        """``render(*args)`` on the render pool, waited for (here, without one)."""
+        if self.renders is None:
+            return render(*args)
+        return self.renders.submit(render, *args).result()
+
+    @staticmethod
+    def report(item: Item, before: int, after: Record) -> None:
+        """Count the renditions made (``after`` lists them) and report a refusal."""
         made = len(after.renditions) - before
         item.events.extend(["renditions_made"] * max(made, 0))
         if after.rendition_error is not None:
@@ -253,7 +259,7 @@ def steps_for(
     *, refresh: bool, renditions: bool = False, renders: Executor | None = None
 ) -> tuple[Step, ...]:
     """The steps of a run, in order; renders run on ``renders`` (see ``RenderMissing``)."""
-    record: Step = RefreshRecord() if refresh else FillRecord()
-    if renditions:
-        return (record, RenderMissing(refresh=refresh, renders=renders))
-    return (record,)
+    if not renditions:
+        return (RefreshRecord() if refresh else FillRecord(),)
+    render = RenderMissing(refresh=refresh, renders=renders)
+    return (RefreshRecord() if refresh else FillReading(render), render)

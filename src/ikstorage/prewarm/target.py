@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from django.core.files.storage import Storage
 
+from ikstorage.backends.stream import Opened
 from ikstorage.cache import MetadataCache
 from ikstorage.lease import Lease
 from ikstorage.records import Record
@@ -52,6 +53,10 @@ class Target(Protocol):
 
     def probe(self, name: str) -> Record:
         """What the backend tells about ``name``; nothing is stored."""
+        ...
+
+    def probe_open(self, name: str) -> Opened:
+        """The probe's facts with the read of the file left open, to finish or close."""
         ...
 
     def store(self, name: str, record: Record, *, replace: bool = False) -> bool:

@@ -20,6 +20,7 @@ from typing import IO, Any, Protocol, cast
 
 from django.core.files import File
 
+from ikstorage.backends.stream import Opened
 from ikstorage.core.core import core_of
 from ikstorage.core.uploads import Upload
 from ikstorage.exceptions import ConfigurationError
@@ -90,6 +91,22 @@ class Renditions:
     def missing(self, stored: str, record: Record) -> list[Spec]:
         """The spec variants ``record`` has no current rendition of (for the file ``stored``)."""
         return missing(self.settings.specs.values(), self.host.files.relative(stored), record)
+
+    def due(self, stored: str) -> bool:
+        """True when a spec applies to the file stored as ``stored`` (whatever its record)."""
+        return bool(variants_for(self.settings.specs.values(), self.host.files.relative(stored)))
+
+    def render_read(self, name: str, record: Record, source: Opened) -> Record | None:
+        """Render what ``name`` lacks from ``source``, the read whose header told ``record``
+        (kept by the caller), under the source's lease (waiting up to ``lease_wait``).
+
+        The read is finished only if a rendition is due and the header allows it,
+        and closed in any case. ``None`` when nothing could be made from it (the
+        lease stayed busy, or the shared cache moved on): the caller renders the
+        usual way (:meth:`make_missing`).
+        """
+        wait = self.settings.lease_wait
+        return making.render_read(self.host, self.settings, name, record, source, wait=wait)
 
     def make_missing(self, name: str, *, wait: float | None = None) -> Record | None:
         """Render what ``name`` lacks, under its lease; the record after, ``None`` if busy."""

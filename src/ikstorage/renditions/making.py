@@ -58,6 +58,19 @@ def render_missing(host: Host, settings: Settings, name: str, *, wait: float) ->
         lease.release()
 
 
+def render_read(
+    host: Host, settings: Settings, name: str, record: Record, source: Opened, *, wait: float
+) -> Record | None:
+    """:func:`render_opened` for a caller holding no lease: it is taken here, waiting
+    up to ``wait`` seconds. ``None`` (the read closed) when another holder kept it,
+    or when :func:`render_opened` found the shared cache moved on."""
+    lease = host.lease(host.canonical(name), wait=wait)
+    if lease.state is State.TIMED_OUT:
+        source.close()
+        return None
+    return render_opened(host, settings, name, record, source, lease)
+
+
 def render_opened(
     host: Host, settings: Settings, name: str, record: Record, source: Opened, lease: Lease
 ) -> Record | None:
