@@ -14,13 +14,10 @@ from django.core.files.storage import storages
 from django.test import override_settings
 
 from ikstorage import CachedStorage
-from ikstorage import cache as ik_cache
 from tests.azure_server import CONTAINER, Azurite
 from tests.images import image_bytes
 from tests.prewarm.conftest import prewarm
-
-IMAGES = [f"p/{i:02d}.jpg" for i in range(20)]
-OTHERS = [f"p/docs/{i}.txt" for i in range(10)] + [f"p/video/{i}.mp4" for i in range(3)]
+from tests.prewarm.layout import IMAGES, OTHERS, assert_answered_without_requests
 
 
 def azure_storages(azurite: Azurite, **options: Any) -> dict[str, Any]:
@@ -61,16 +58,7 @@ def test_listing_fills_non_images_for_free(azurite: Azurite, cached: CachedStora
     assert run["files_seen"] == 33
     assert run["from_listing"] == 13
     assert run["probed"] == 20
-    ik_cache.clear_local()
-    plain = storages["azure"]
-    with azurite.counting() as requests:
-        assert [cached.size(name) for name in OTHERS] == [100 + i for i in range(13)]
-        assert all(cached.exists(name) for name in [*IMAGES, *OTHERS])
-        assert cached.image_dimensions(IMAGES[0]) == (33, 22)
-        modified = [cached.get_modified_time(name) for name in OTHERS]
-    assert requests == {}
-    assert modified == [plain.get_modified_time(name) for name in OTHERS]
-    assert not cached.core.cached_records(["other/outside.jpg", "pq.jpg"])
+    assert_answered_without_requests(cached, storages["azure"], azurite.counting)
 
 
 def test_pages_follow_the_batch_size(azurite: Azurite, cached: CachedStorage) -> None:

@@ -21,13 +21,10 @@ from django.core.files.storage import storages
 from django.test import override_settings
 
 from ikstorage import CachedStorage
-from ikstorage import cache as ik_cache
 from tests.gcs_server import BUCKET, Emulator
 from tests.images import image_bytes
 from tests.prewarm.conftest import prewarm
-
-IMAGES = [f"p/{i:02d}.jpg" for i in range(20)]
-OTHERS = [f"p/docs/{i}.txt" for i in range(10)] + [f"p/video/{i}.mp4" for i in range(3)]
+from tests.prewarm.layout import IMAGES, OTHERS, OUTSIDE, assert_answered_without_requests
 
 
 @pytest.fixture
@@ -109,16 +106,9 @@ def test_listing_fills_non_images_for_free(emulator: Emulator, cached: CachedSto
     assert run["files_seen"] == 33
     assert run["from_listing"] == 13
     assert run["probed"] == 20
-    ik_cache.clear_local()
-    plain = storages["gcs"]
-    with emulator.counting() as requests:
-        assert [cached.size(name) for name in OTHERS] == [100 + i for i in range(13)]
-        assert all(cached.exists(name) for name in [*IMAGES, *OTHERS])
-        assert cached.image_dimensions(IMAGES[0]) == (33, 22)
-        modified = [cached.get_modified_time(name) for name in OTHERS]
-    assert requests == {}
-    assert modified == [plain.get_modified_time(name) for name in OTHERS]
-    assert not cached.core.cached_records(["other/outside.jpg", "pq.jpg", "p/"])
+    assert_answered_without_requests(
+        cached, storages["gcs"], emulator.counting, not_recorded=[*OUTSIDE, "p/"]
+    )
 
 
 def test_listed_record_is_what_the_probe_learns(emulator: Emulator, cached: CachedStorage) -> None:

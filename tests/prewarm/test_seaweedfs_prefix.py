@@ -17,12 +17,10 @@ from ikstorage import CachedStorage
 from ikstorage import cache as ik_cache
 from tests.images import image_bytes
 from tests.prewarm.conftest import prewarm
+from tests.prewarm.layout import IMAGES, OTHERS, assert_answered_without_requests
 from tests.seaweedfs_server import BUCKET, SeaweedFS
 
 pytestmark = pytest.mark.server
-
-IMAGES = [f"p/{i:02d}.jpg" for i in range(20)]
-OTHERS = [f"p/docs/{i}.txt" for i in range(10)] + [f"p/video/{i}.mp4" for i in range(3)]
 
 
 def seaweedfs_storages(seaweedfs: SeaweedFS, **options: Any) -> dict[str, Any]:
@@ -61,16 +59,7 @@ def test_listing_fills_non_images_for_free(seaweedfs: SeaweedFS, cached: CachedS
     assert requests == run["s3"] == {"ListObjectsV2": 1, "GetObject": 20}
     assert seaweedfs.ranges(start) == ["bytes=0-65535"] * 20
     assert (run["files_seen"], run["from_listing"], run["probed"]) == (33, 13, 20)
-    ik_cache.clear_local()
-    plain = storages["s3"]
-    with seaweedfs.counting() as requests:
-        assert [cached.size(name) for name in OTHERS] == [100 + i for i in range(13)]
-        assert all(cached.exists(name) for name in [*IMAGES, *OTHERS])
-        assert cached.image_dimensions(IMAGES[0]) == (33, 22)
-        modified = [cached.get_modified_time(name) for name in OTHERS]
-    assert requests == {}
-    assert modified == [plain.get_modified_time(name) for name in OTHERS]
-    assert not cached.core.cached_records(["other/outside.jpg", "pq.jpg"])
+    assert_answered_without_requests(cached, storages["s3"], seaweedfs.counting)
 
 
 def test_listed_record_is_what_the_probe_learns(cached: CachedStorage) -> None:
