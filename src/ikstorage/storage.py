@@ -196,8 +196,6 @@ class CachedStorage(Storage):
                 return None
             dimensions = self._warm.size(name)
             if dimensions is not None:
-                if _sinks.current:
-                    metrics.cache("l1", 1, 0)
                 return dimensions
         elif bypassed():
             return None
@@ -233,12 +231,9 @@ class CachedStorage(Storage):
                 if _sinks.current:
                     metrics.cache("l1", 1, 0)
                 return kept[1]
-            if not bypassed():
-                url = self._warm.url(name)
-                if url is not None:
-                    if _sinks.current:
-                        metrics.cache("l1", 1, 0)
-                    return url
+            url = None if bypassed() else self._warm.url(name)
+            if url is not None:
+                return url
         if args or kwargs or bypassed() or not isinstance(name, str | os.PathLike):
             return self._core.call("url", name, *args, **kwargs)  # type: ignore[no-any-return]
         return self._answers.url(name)
